@@ -1,0 +1,1 @@
+//! Code generator for hf-inference.
