@@ -1,0 +1,1 @@
+//! Provider table: parse specs/providers.toml and emit the provider code.
