@@ -1,11 +1,199 @@
 //! The hf-inference code generator: a pure library that turns the vendored specs (the Hub's JSON
 //! task schemas and our provider table) into Rust source text.
 //!
-//! It never touches the network and writes no files: `cargo xtask regen` reads `specs/`, calls
-//! [`generate`], and writes (or, with `--check`, compares) the returned files.
+//! It never touches the network and writes no files: `cargo xtask regen` reads `specs/` into a
+//! [`Specs`], calls [`generate`], and writes (or, with `--check`, compares) the returned files.
+//!
+//! ```no_run
+//! # fn specs() -> hf_inference_codegen::Specs { unimplemented!() }
+//! let output = hf_inference_codegen::generate(&specs())?;
+//! for file in &output.files {
+//!     println!("{} ({} bytes)", file.path, file.contents.len());
+//! }
+//! # Ok::<(), hf_inference_codegen::CodegenError>(())
+//! ```
 
 mod error;
 pub mod providers;
 pub mod render;
+pub mod schema;
+pub mod types;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::ToSnakeCase;
+use quote::{format_ident, quote};
 
 pub use error::CodegenError;
+pub use schema::SpecFile;
+
+/// Everything the generator reads, as text.
+#[derive(Debug, Clone, Default)]
+pub struct Specs {
+    /// `specs/tasks/<task>/spec/*.json`, keyed by task folder name (`placeholder` is skipped).
+    pub tasks: BTreeMap<String, Vec<SpecFile>>,
+    /// `specs/tasks/common-definitions.json`.
+    pub common_definitions: String,
+    /// `specs/providers.toml`.
+    pub providers_toml: String,
+    /// The `@huggingface/tasks` version recorded in `specs/tasks.lock`.
+    pub tasks_version: String,
+}
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Path relative to the workspace root, `/`-separated.
+    pub path: String,
+    /// Full contents, first line the generated-file header.
+    pub contents: String,
+}
+
+/// The generator's output and the numbers for the regen summary.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Files to write, sorted by path.
+    pub files: Vec<GeneratedFile>,
+    /// The support matrix as Markdown (for the README section).
+    pub matrix_markdown: String,
+    /// Number of tasks with generated types.
+    pub tasks: usize,
+    /// Number of generated Rust types (structs and enums).
+    pub types: usize,
+    /// Number of providers in the table.
+    pub providers: usize,
+    /// Number of (provider, task) pairs the table supports.
+    pub supported_pairs: usize,
+}
+
+/// Folder of the generated code, relative to the workspace root.
+pub const GENERATED_DIR: &str = "sdk/src/generated";
+
+/// Task folders that are not tasks.
+const SKIPPED_TASKS: &[&str] = &["placeholder"];
+
+/// Generates every file of `sdk/src/generated/` from the specs. Deterministic: the same specs
+/// give the same bytes.
+pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
+    let common = schema::normalize_common(&specs.common_definitions)?;
+    let mut files = Vec::new();
+    let mut type_count = 0;
+    let mut task_docs = Vec::new();
+
+    // Which common definitions some task uses: only those are generated.
+    let mut task_modules = Vec::new();
+    let mut used_common = BTreeSet::new();
+    for (task, spec_files) in &specs.tasks {
+        if SKIPPED_TASKS.contains(&task.as_str()) {
+            continue;
+        }
+        let mut sorted = spec_files.clone();
+        sorted.sort_by_key(|f| match f.kind.as_str() {
+            "input" => 0,
+            "output" => 1,
+            _ => 2,
+        });
+        let normalized = schema::normalize_task(task, &sorted, &common)?;
+        used_common.extend(normalized.common_refs.iter().cloned());
+        task_modules.push(normalized);
+    }
+
+    let common_names: BTreeSet<String> = BTreeSet::new();
+    let common_roots: Vec<String> = used_common.iter().cloned().collect();
+    let (tokens, count) =
+        types::generate_module("common", &common, &common_roots, &common_names)?;
+    type_count += count;
+    let doc = "Definitions shared by several tasks (`common-definitions.json`).";
+    files.push(GeneratedFile {
+        path: format!("{GENERATED_DIR}/types/common.rs"),
+        contents: render::format_file("types/common.rs", quote! { #![doc = #doc] #tokens })?,
+    });
+
+    for task in &task_modules {
+        let (tokens, count) = types::generate_module(
+            &task.task,
+            &task.definitions,
+            &task.roots,
+            &task.common_refs,
+        )?;
+        type_count += count;
+        let module = task.task.to_snake_case();
+        let doc = format!(
+            "Types of the `{}` task: {}.\n\nGenerated from the Hub's task schemas (`@huggingface/tasks` {}).",
+            task.task,
+            task.roots
+                .iter()
+                .map(|r| format!("[`{r}`]"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            specs.tasks_version
+        );
+        files.push(GeneratedFile {
+            path: format!("{GENERATED_DIR}/types/{module}.rs"),
+            contents: render::format_file(
+                &format!("types/{module}.rs"),
+                quote! { #![doc = #doc] #tokens },
+            )?,
+        });
+        task_docs.push((task.task.clone(), module));
+    }
+
+    let mods = task_docs.iter().map(|(task, module)| {
+        let ident = format_ident!("{}", module);
+        let doc = format!("The `{task}` task.");
+        quote! { #[doc = #doc] pub mod #ident; }
+    });
+    let mod_doc = "Typed inputs, parameters and outputs of every task, one module per task.";
+    files.push(GeneratedFile {
+        path: format!("{GENERATED_DIR}/types/mod.rs"),
+        contents: render::format_file(
+            "types/mod.rs",
+            quote! {
+                #![doc = #mod_doc]
+                pub mod common;
+                #(#mods)*
+            },
+        )?,
+    });
+
+    let spec_tasks: Vec<String> = task_docs.iter().map(|(t, _)| t.clone()).collect();
+    let providers = providers_stub(&spec_tasks); // TEMP
+    files.push(GeneratedFile {
+        path: format!("{GENERATED_DIR}/providers.rs"),
+        contents: providers.rust.clone(),
+    });
+    files.push(GeneratedFile {
+        path: format!("{GENERATED_DIR}/support_matrix.md"),
+        contents: render::with_text_header("<!-- ", " -->", &providers.matrix_markdown),
+    });
+
+    let version = &specs.tasks_version;
+    let gen_doc = "Code written by `cargo xtask regen` from `specs/`. Never edit by hand.";
+    files.push(GeneratedFile {
+        path: format!("{GENERATED_DIR}/mod.rs"),
+        contents: render::format_file(
+            "mod.rs",
+            quote! {
+                #![doc = #gen_doc]
+                pub mod providers;
+                pub mod types;
+                /// The `@huggingface/tasks` release the task types were generated from.
+                pub const TASKS_SPEC_VERSION: &str = #version;
+            },
+        )?,
+    });
+
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Output {
+        files,
+        matrix_markdown: providers.matrix_markdown,
+        tasks: task_docs.len(),
+        types: type_count,
+        providers: providers.provider_count,
+        supported_pairs: providers.supported_pairs,
+    })
+}
+
+// TEMP while providers.rs is written
+struct PStub { rust: String, matrix_markdown: String, provider_count: usize, #[allow(dead_code)] task_count: usize, supported_pairs: usize }
+fn providers_stub(_t: &[String]) -> PStub { PStub { rust: String::new(), matrix_markdown: String::new(), provider_count: 0, task_count: 0, supported_pairs: 0 } }

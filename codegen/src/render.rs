@@ -51,6 +51,14 @@ fn split_doc_lines(file: &mut syn::File) {
                             }
                         }
                     }
+                    Some(text) if !text.is_empty() && !text.starts_with(' ') => {
+                        let line = format!(" {text}");
+                        if attr.style == syn::AttrStyle::Outer {
+                            out.push(syn::parse_quote!(#[doc = #line]));
+                        } else {
+                            out.push(syn::parse_quote!(#![doc = #line]));
+                        }
+                    }
                     _ => out.push(attr),
                 }
             }
