@@ -20,6 +20,7 @@ pub mod schema;
 pub mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use heck::ToSnakeCase;
 use quote::{format_ident, quote};
@@ -38,6 +39,70 @@ pub struct Specs {
     pub providers_toml: String,
     /// The `@huggingface/tasks` version recorded in `specs/tasks.lock`.
     pub tasks_version: String,
+}
+
+impl Specs {
+    /// Reads everything the generator needs from a `specs/` folder. Reading is the generator's
+    /// only contact with the file system.
+    pub fn load(specs_dir: &Path) -> Result<Self, CodegenError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|e| CodegenError::Parse {
+                file: p.display().to_string(),
+                message: e.to_string(),
+            })
+        };
+        let tasks_dir = specs_dir.join("tasks");
+        let mut tasks = BTreeMap::new();
+        let entries = std::fs::read_dir(&tasks_dir).map_err(|e| CodegenError::Parse {
+            file: tasks_dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        for entry in entries.flatten() {
+            let spec_dir = entry.path().join("spec");
+            if !spec_dir.is_dir() {
+                continue;
+            }
+            let task = entry.file_name().to_string_lossy().into_owned();
+            let mut paths: Vec<PathBuf> = std::fs::read_dir(&spec_dir)
+                .map_err(|e| CodegenError::Parse {
+                    file: spec_dir.display().to_string(),
+                    message: e.to_string(),
+                })?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            paths.sort();
+            let mut files = Vec::new();
+            for path in paths {
+                let kind = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                files.push(SpecFile {
+                    task: task.clone(),
+                    kind,
+                    text: read(&path)?,
+                });
+            }
+            tasks.insert(task, files);
+        }
+        let lock = read(&specs_dir.join("tasks.lock"))?;
+        let tasks_version = lock
+            .lines()
+            .find_map(|l| l.strip_prefix("version = "))
+            .map(|v| v.trim().trim_matches('"').to_owned())
+            .ok_or_else(|| CodegenError::Parse {
+                file: "tasks.lock".into(),
+                message: "no `version = \"…\"` line".into(),
+            })?;
+        Ok(Self {
+            tasks,
+            common_definitions: read(&tasks_dir.join("common-definitions.json"))?,
+            providers_toml: read(&specs_dir.join("providers.toml"))?,
+            tasks_version,
+        })
+    }
 }
 
 /// One generated file.
@@ -72,6 +137,25 @@ pub const GENERATED_DIR: &str = "sdk/src/generated";
 /// Task folders that are not tasks.
 const SKIPPED_TASKS: &[&str] = &["placeholder"];
 
+/// Generates the Rust module of one task from its schema files, with the given
+/// `common-definitions.json` text. Used by the fixture snapshots; [`generate`] does the same for
+/// every task.
+pub fn generate_task_module(
+    task: &str,
+    files: &[SpecFile],
+    common_definitions: &str,
+) -> Result<String, CodegenError> {
+    let common = schema::normalize_common(common_definitions)?;
+    let normalized = schema::normalize_task(task, files, &common)?;
+    let (tokens, _) = types::generate_module(
+        task,
+        &normalized.definitions,
+        &normalized.roots,
+        &normalized.common_refs,
+    )?;
+    render::format_file(task, tokens)
+}
+
 /// Generates every file of `sdk/src/generated/` from the specs. Deterministic: the same specs
 /// give the same bytes.
 pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
@@ -100,8 +184,7 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
 
     let common_names: BTreeSet<String> = BTreeSet::new();
     let common_roots: Vec<String> = used_common.iter().cloned().collect();
-    let (tokens, count) =
-        types::generate_module("common", &common, &common_roots, &common_names)?;
+    let (tokens, count) = types::generate_module("common", &common, &common_roots, &common_names)?;
     type_count += count;
     let doc = "Definitions shared by several tasks (`common-definitions.json`).";
     files.push(GeneratedFile {
@@ -195,5 +278,20 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
 }
 
 // TEMP while providers.rs is written
-struct PStub { rust: String, matrix_markdown: String, provider_count: usize, #[allow(dead_code)] task_count: usize, supported_pairs: usize }
-fn providers_stub(_t: &[String]) -> PStub { PStub { rust: String::new(), matrix_markdown: String::new(), provider_count: 0, task_count: 0, supported_pairs: 0 } }
+struct PStub {
+    rust: String,
+    matrix_markdown: String,
+    provider_count: usize,
+    #[allow(dead_code)]
+    task_count: usize,
+    supported_pairs: usize,
+}
+fn providers_stub(_t: &[String]) -> PStub {
+    PStub {
+        rust: String::new(),
+        matrix_markdown: String::new(),
+        provider_count: 0,
+        task_count: 0,
+        supported_pairs: 0,
+    }
+}

@@ -108,11 +108,13 @@ pub fn normalize_task(
         } else {
             Side::Response
         };
-        let obj = root.as_object_mut().ok_or_else(|| CodegenError::Unsupported {
-            task: task.into(),
-            pointer: format!("{}.json", file.kind),
-            detail: "the root is not an object".into(),
-        })?;
+        let obj = root
+            .as_object_mut()
+            .ok_or_else(|| CodegenError::Unsupported {
+                task: task.into(),
+                pointer: format!("{}.json", file.kind),
+                detail: "the root is not an object".into(),
+            })?;
         let title = obj
             .get("title")
             .and_then(Value::as_str)
@@ -218,7 +220,10 @@ fn rewrite_refs(
                         detail: format!("unsupported $ref target `{target}`"),
                     });
                 };
-                map.insert("$ref".into(), Value::String(format!("#/definitions/{name}")));
+                map.insert(
+                    "$ref".into(),
+                    Value::String(format!("#/definitions/{name}")),
+                );
                 // A `$ref` with sibling `type`/`title` makes typify unwrap a None: the
                 // reference alone carries the type.
                 map.remove("type");
@@ -281,7 +286,8 @@ fn apply_generic_rules(value: &mut Value, task: &str, side: Side) -> Result<(), 
     map.remove("discriminator");
 
     // R8: binary payloads (`"comment": "type=binary"`) travel as base64 strings in JSON bodies.
-    if map.get("comment").and_then(Value::as_str) == Some("type=binary") && !map.contains_key("type")
+    if map.get("comment").and_then(Value::as_str) == Some("type=binary")
+        && !map.contains_key("type")
     {
         map.insert("type".into(), json!("string"));
         append_description(map, "Base64-encoded bytes when sent in a JSON body.");
@@ -415,12 +421,10 @@ fn escape_doc(text: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
-        let bare_url = (word.starts_with("https://") || word.starts_with("http://"))
-            && !word.contains('<');
+        let bare_url =
+            (word.starts_with("https://") || word.starts_with("http://")) && !word.contains('<');
         if bare_url {
-            let end = word
-                .trim_end_matches(['.', ',', ')', ';', ':'])
-                .len();
+            let end = word.trim_end_matches(['.', ',', ')', ';', ':']).len();
             out.push('<');
             out.push_str(&word[..end]);
             out.push('>');
@@ -561,16 +565,15 @@ fn unrequire(defs: &mut BTreeMap<String, Value>, def: &str, names: &[&str]) -> R
         let before = required.len();
         required.retain(|v| v != name);
         if required.len() == before {
-            return Err(format!("{def}.{name} is no longer required: drop it from the patch"));
+            return Err(format!(
+                "{def}.{name} is no longer required: drop it from the patch"
+            ));
         }
     }
     Ok(())
 }
 
-fn apply_task_patches(
-    task: &str,
-    defs: &mut BTreeMap<String, Value>,
-) -> Result<(), CodegenError> {
+fn apply_task_patches(task: &str, defs: &mut BTreeMap<String, Value>) -> Result<(), CodegenError> {
     for patch in PATCHES.iter().filter(|p| p.task == task) {
         (patch.apply)(defs).map_err(|detail| CodegenError::StaleFix {
             fix: patch.name.into(),
@@ -643,7 +646,8 @@ mod tests {
 
     #[test]
     fn nullable_ref_wrapper_becomes_any_of() {
-        let mut v = json!({"allOf": [{"$ref": "#/definitions/X"}], "nullable": true, "description": "d"});
+        let mut v =
+            json!({"allOf": [{"$ref": "#/definitions/X"}], "nullable": true, "description": "d"});
         apply_generic_rules(&mut v, "t", Side::Request).unwrap();
         assert_eq!(
             v,
@@ -672,8 +676,12 @@ mod tests {
     #[test]
     fn stale_patch_is_reported_by_name() {
         let mut defs = BTreeMap::new();
-        defs.insert("ChatCompletionOutput".to_owned(), json!({"required": ["id"]}));
-        let err = unrequire(&mut defs, "ChatCompletionOutput", &["system_fingerprint"]).unwrap_err();
+        defs.insert(
+            "ChatCompletionOutput".to_owned(),
+            json!({"required": ["id"]}),
+        );
+        let err =
+            unrequire(&mut defs, "ChatCompletionOutput", &["system_fingerprint"]).unwrap_err();
         assert!(err.contains("system_fingerprint"), "{err}");
     }
 }

@@ -33,7 +33,10 @@ pub const REPLACEMENTS: &[Replacement] = &[
         task: "chat-completion",
         name: "ChatCompletionInputMessage",
         path: "crate::types::chat::ChatCompletionInputMessage",
-        uses: &["ChatCompletionInputMessageContent", "ChatCompletionInputToolCall"],
+        uses: &[
+            "ChatCompletionInputMessageContent",
+            "ChatCompletionInputToolCall",
+        ],
     },
     Replacement {
         task: "chat-completion",
@@ -150,7 +153,11 @@ fn reachable(
     let replaced: BTreeSet<&str> = replacements.iter().map(|r| r.name).collect();
     let mut seen = BTreeSet::new();
     let mut stack: Vec<String> = roots.to_vec();
-    stack.extend(replacements.iter().flat_map(|r| r.uses.iter().map(|s| (*s).to_owned())));
+    stack.extend(
+        replacements
+            .iter()
+            .flat_map(|r| r.uses.iter().map(|s| (*s).to_owned())),
+    );
     while let Some(name) = stack.pop() {
         if common.contains(&name) || replaced.contains(name.as_str()) || !seen.insert(name.clone())
         {
@@ -184,7 +191,8 @@ fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
 fn post_process(file: &mut syn::File, replacements: &[&Replacement]) -> usize {
     // typify's per-space `error` module serves only its `TryFrom`/`FromStr` impls, which the
     // open-enum rewrite replaces; one shared module is enough.
-    file.items.retain(|item| !matches!(item, Item::Mod(m) if m.ident == "error"));
+    file.items
+        .retain(|item| !matches!(item, Item::Mod(m) if m.ident == "error"));
 
     let open_enums: BTreeSet<String> = file
         .items
@@ -288,10 +296,7 @@ fn open_enum(e: &mut syn::ItemEnum) -> Vec<Item> {
             let derives: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
                 .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
                 .unwrap_or_default();
-            let kept: Vec<&syn::Path> = derives
-                .iter()
-                .filter(|p| !p.is_ident("Copy"))
-                .collect();
+            let kept: Vec<&syn::Path> = derives.iter().filter(|p| !p.is_ident("Copy")).collect();
             *attr = parse_quote!(#[derive(#(#kept),*)]);
         }
     }
@@ -339,9 +344,7 @@ fn open_enum(e: &mut syn::ItemEnum) -> Vec<Item> {
 /// a batch"), so callers write `"hello".into()`.
 fn string_union_from(e: &syn::ItemEnum) -> Vec<Item> {
     let untagged = e.attrs.iter().any(|a| {
-        a.path().is_ident("serde")
-            && a.parse_args::<syn::Ident>()
-                .is_ok_and(|i| i == "untagged")
+        a.path().is_ident("serde") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "untagged")
     });
     if !untagged {
         return Vec::new();
@@ -349,7 +352,10 @@ fn string_union_from(e: &syn::ItemEnum) -> Vec<Item> {
     let Some(variant) = e.variants.iter().find(|v| match &v.fields {
         Fields::Unnamed(f) if f.unnamed.len() == 1 => {
             let ty = &f.unnamed[0].ty;
-            quote!(#ty).to_string().replace(' ', "").ends_with("string::String")
+            quote!(#ty)
+                .to_string()
+                .replace(' ', "")
+                .ends_with("string::String")
                 || quote!(#ty).to_string() == "String"
         }
         _ => false,
@@ -432,19 +438,22 @@ fn constructor(s: &syn::ItemStruct) -> Option<Item> {
 }
 
 fn has_serde_flag(attrs: &[syn::Attribute], flag: &str) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
-        let mut found = false;
-        let _ = a.parse_nested_meta(|meta| {
-            if meta.path.is_ident(flag) {
-                found = true;
-            }
-            if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-        found
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| {
+            let mut found = false;
+            let _ = a.parse_nested_meta(|meta| {
+                if meta.path.is_ident(flag) {
+                    found = true;
+                }
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+                Ok(())
+            });
+            found
+        })
 }
 
 /// typify spells every path in full (`::std::option::Option<::std::string::String>`); the
@@ -473,7 +482,8 @@ fn strip_std_prefixes(file: &mut syn::File) {
                     .collect();
                 let full = format!("::{}", head.join("::"));
                 if let Some((_, short)) = SHORT.iter().find(|(long, _)| *long == full) {
-                    let rest: Vec<syn::PathSegment> = path.segments.iter().skip(3).cloned().collect();
+                    let rest: Vec<syn::PathSegment> =
+                        path.segments.iter().skip(3).cloned().collect();
                     let mut last = path.segments[2].clone();
                     last.ident = syn::Ident::new(short, last.ident.span());
                     let mut segments = syn::punctuated::Punctuated::new();

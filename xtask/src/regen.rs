@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use hf_inference_codegen::{GENERATED_DIR, GeneratedFile, Specs, SpecFile};
+use hf_inference_codegen::{GENERATED_DIR, GeneratedFile, Specs};
 
 /// Markers around the generated part of the README.
 const README_START: &str = "<!-- support-matrix:start (written by `cargo xtask regen`) -->";
@@ -15,7 +15,7 @@ const README_END: &str = "<!-- support-matrix:end -->";
 /// Runs the generator; writes its files, or with `check` only compares them.
 pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let started = Instant::now();
-    let specs = read_specs(root)?;
+    let specs = Specs::load(&root.join("specs")).map_err(|e| e.to_string())?;
     let output = hf_inference_codegen::generate(&specs).map_err(|e| e.to_string())?;
 
     let mut expected: BTreeMap<PathBuf, String> = output
@@ -26,7 +26,10 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
     let readme_path = root.join("README.md");
     let readme = fs::read_to_string(&readme_path)
         .map_err(|e| format!("cannot read {}: {e}", readme_path.display()))?;
-    expected.insert(readme_path, splice_readme(&readme, &output.matrix_markdown)?);
+    expected.insert(
+        readme_path,
+        splice_readme(&readme, &output.matrix_markdown)?,
+    );
 
     let mut stale = Vec::new();
     for (path, contents) in &expected {
@@ -49,9 +52,8 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
             );
             return Ok(());
         }
-        let mut message = String::from(
-            "generated code is stale; run `cargo xtask regen` and commit the result:",
-        );
+        let mut message =
+            String::from("generated code is stale; run `cargo xtask regen` and commit the result:");
         for p in &stale {
             message.push_str(&format!("\n  differs: {}", rel(p)));
         }
@@ -66,7 +68,8 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
             fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        fs::write(path, &expected[path]).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(path, &expected[path])
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     for path in &orphans {
         fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
@@ -102,54 +105,6 @@ fn list_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Reads everything under `specs/` the generator needs.
-fn read_specs(root: &Path) -> Result<Specs, String> {
-    let specs_dir = root.join("specs");
-    let read = |p: &Path| fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
-    let tasks_dir = specs_dir.join("tasks");
-    let mut tasks = BTreeMap::new();
-    let entries = fs::read_dir(&tasks_dir).map_err(|e| format!("cannot read {}: {e}", tasks_dir.display()))?;
-    for entry in entries.flatten() {
-        let spec_dir = entry.path().join("spec");
-        if !spec_dir.is_dir() {
-            continue;
-        }
-        let task = entry.file_name().to_string_lossy().into_owned();
-        let mut files = Vec::new();
-        let mut names: Vec<PathBuf> = fs::read_dir(&spec_dir)
-            .map_err(|e| format!("cannot read {}: {e}", spec_dir.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        names.sort();
-        for path in names {
-            let kind = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            files.push(SpecFile {
-                task: task.clone(),
-                kind,
-                text: read(&path)?,
-            });
-        }
-        tasks.insert(task, files);
-    }
-    let lock = read(&specs_dir.join("tasks.lock"))?;
-    let tasks_version = lock
-        .lines()
-        .find_map(|l| l.strip_prefix("version = "))
-        .map(|v| v.trim().trim_matches('"').to_owned())
-        .ok_or("specs/tasks.lock has no `version = \"…\"` line")?;
-    Ok(Specs {
-        tasks,
-        common_definitions: read(&tasks_dir.join("common-definitions.json"))?,
-        providers_toml: read(&specs_dir.join("providers.toml"))?,
-        tasks_version,
-    })
-}
-
 /// Replaces the README's generated section (between the markers) with the matrix.
 fn splice_readme(readme: &str, matrix: &str) -> Result<String, String> {
     let (Some(start), Some(end)) = (readme.find(README_START), readme.find(README_END)) else {
@@ -177,7 +132,10 @@ mod tests {
     fn readme_splice_replaces_only_the_marked_section() {
         let readme = format!("intro\n{README_START}\nold\n{README_END}\noutro\n");
         let out = splice_readme(&readme, "| a | b |\n").unwrap();
-        assert_eq!(out, format!("intro\n{README_START}\n| a | b |\n{README_END}\noutro\n"));
+        assert_eq!(
+            out,
+            format!("intro\n{README_START}\n| a | b |\n{README_END}\noutro\n")
+        );
         assert!(splice_readme("no markers", "x").is_err());
     }
 }

@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::types::chat_completion::{
     ChatCompletionInputFunctionName, ChatCompletionInputJsonSchemaConfig,
-    ChatCompletionInputMessageChunk, ChatCompletionInputMessageContent, ChatCompletionInputToolCall,
-    ChatCompletionInputUrl, ChatCompletionOutputToolCall, ChatCompletionStreamOutputDeltaToolCall,
+    ChatCompletionInputMessageChunk, ChatCompletionInputMessageContent,
+    ChatCompletionInputToolCall, ChatCompletionInputUrl, ChatCompletionOutputToolCall,
+    ChatCompletionStreamOutputDeltaToolCall,
 };
 
 /// Who wrote a message. Unknown roles are kept verbatim in [`ChatRole::Other`].
@@ -365,7 +366,8 @@ mod tests {
             json!({"type": "function", "function": {"name": "f"}})
         );
         for mode in ["auto", "none", "required", "something-new"] {
-            let parsed: ChatCompletionInputToolChoice = serde_json::from_value(json!(mode)).unwrap();
+            let parsed: ChatCompletionInputToolChoice =
+                serde_json::from_value(json!(mode)).unwrap();
             assert_eq!(serde_json::to_value(&parsed).unwrap(), json!(mode));
         }
     }
@@ -410,7 +412,8 @@ mod tests {
             json!({"type": "json_object", "value": {"type": "object"}}),
             json!({"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object"}, "strict": true}}),
         ] {
-            let parsed: ChatCompletionInputGrammarType = serde_json::from_value(wire.clone()).unwrap();
+            let parsed: ChatCompletionInputGrammarType =
+                serde_json::from_value(wire.clone()).unwrap();
             assert_eq!(serde_json::to_value(&parsed).unwrap(), wire);
         }
     }
