@@ -1,0 +1,9 @@
+//! The transport layer's building blocks.
+//!
+//! - [`retry`]: the [`RetryPolicy`](retry::RetryPolicy) for transient failures, `Retry-After`
+//!   parsing and the retryable statuses;
+//! - [`sse`]: an incremental Server-Sent Events decoder and the typed JSON event stream that
+//!   streaming calls (`chat_completion(..).stream()`, `text_generation(..).stream()`) return.
+
+pub mod retry;
+pub mod sse;
