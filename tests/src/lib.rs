@@ -1,1 +1,11 @@
 //! Test support for the hf-inference workspace tests.
+//!
+//! - [`tapes`]: load the conformance tapes (`shared/conformance`) and rebuild
+//!   the request bodies they expect;
+//! - [`replay`]: a loopback HTTP server replaying tapes, one listener per
+//!   original host;
+//! - [`expect`]: evaluate a tape's `test.expected` against a client result.
+
+pub mod expect;
+pub mod replay;
+pub mod tapes;
