@@ -1,0 +1,15 @@
+//! Inference providers: the table of who serves what and how, and the provider-specific code
+//! the table cannot express.
+//!
+//! The table itself is generated from `specs/providers.toml` (see [`Provider::spec`],
+//! [`task_spec`] and [`SUPPORT_MATRIX_MARKDOWN`]); [`spec`] defines the types it is made of.
+
+pub mod spec;
+
+pub use crate::generated::providers::{
+    AUTO_ROUTER_CHAT_ROUTE, Provider, ROUTER_BASE_URL, SUPPORT_MATRIX_MARKDOWN, Task, task_spec,
+};
+pub use spec::{
+    AuthScheme, BodyKind, Host, HttpMethod, JsonSchemaFormat, PayloadStyle, Polling, ProviderSpec,
+    ProviderStatus, ResponseStyle, StreamStyle, TaskSpec, UnknownProvider, UnknownTask,
+};
