@@ -240,7 +240,7 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
     });
 
     let spec_tasks: Vec<String> = task_docs.iter().map(|(t, _)| t.clone()).collect();
-    let providers = providers_stub(&spec_tasks); // TEMP
+    let providers = providers::generate(&specs.providers_toml, &spec_tasks)?;
     files.push(GeneratedFile {
         path: format!("{GENERATED_DIR}/providers.rs"),
         contents: providers.rust.clone(),
@@ -275,23 +275,4 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
         providers: providers.provider_count,
         supported_pairs: providers.supported_pairs,
     })
-}
-
-// TEMP while providers.rs is written
-struct PStub {
-    rust: String,
-    matrix_markdown: String,
-    provider_count: usize,
-    #[allow(dead_code)]
-    task_count: usize,
-    supported_pairs: usize,
-}
-fn providers_stub(_t: &[String]) -> PStub {
-    PStub {
-        rust: String::new(),
-        matrix_markdown: String::new(),
-        provider_count: 0,
-        task_count: 0,
-        supported_pairs: 0,
-    }
 }

@@ -1166,7 +1166,11 @@ mod tests {
     #[test]
     fn error_stays_small() {
         // `Result<T, Error>` is returned everywhere; keep the error a few words wide.
-        assert!(std::mem::size_of::<Error>() <= 104, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 104,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[tokio::test]

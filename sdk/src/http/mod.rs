@@ -7,3 +7,4 @@
 
 pub mod retry;
 pub mod sse;
+pub mod transport;

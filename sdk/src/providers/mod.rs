@@ -4,6 +4,7 @@
 //! The table itself is generated from `specs/providers.toml` (see [`Provider::spec`],
 //! [`task_spec`] and [`SUPPORT_MATRIX_MARKDOWN`]); [`spec`] defines the types it is made of.
 
+pub(crate) mod hyperbolic;
 pub mod spec;
 
 pub use crate::generated::providers::{

@@ -165,15 +165,7 @@ pub struct TextGenerationOutputDetails {
 }
 /// `TextGenerationOutputFinishReason`
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
+    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
 )]
 pub enum TextGenerationOutputFinishReason {
     #[serde(rename = "length")]
@@ -226,15 +218,7 @@ pub struct TextGenerationStreamOutput {
 }
 /// `TextGenerationStreamOutputFinishReason`
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd
+    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
 )]
 pub enum TextGenerationStreamOutputFinishReason {
     #[serde(rename = "length")]

@@ -1,0 +1,387 @@
+//! Sending one prepared request: headers (auth only to its own host), retries before any body
+//! byte is read, timeouts, the tracing span, and the request preview.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use url::Url;
+
+use crate::client::InferenceClient;
+use crate::error::{Error, HttpErrorContext, Result, redact_url};
+use crate::http::retry::{retry_after_from_headers, should_retry_status};
+use crate::routing::Target;
+
+/// Most of an error body we read to build the error context.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// A request ready to send: everything decided, nothing sent.
+#[derive(Clone)]
+pub(crate) struct PreparedRequest {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    /// For the tracing span and error contexts.
+    pub provider: &'static str,
+    pub task: &'static str,
+    pub model: String,
+}
+
+impl PreparedRequest {
+    /// A JSON POST to the target, with its auth, the client's headers and the provider's static
+    /// headers.
+    pub(crate) fn json(
+        client: &InferenceClient,
+        target: &Target,
+        body: &impl Serialize,
+    ) -> Result<Self> {
+        let body = serde_json::to_vec(body).map_err(|e| Error::InvalidInput {
+            field: "body".into(),
+            message: format!("cannot serialize the request: {e}"),
+        })?;
+        let mut request = Self::for_target(client, target, Method::POST)?;
+        request.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        request.body = Some(Bytes::from(body));
+        Ok(request)
+    }
+
+    /// The common part: method, URL and headers for a target.
+    pub(crate) fn for_target(
+        client: &InferenceClient,
+        target: &Target,
+        method: Method,
+    ) -> Result<Self> {
+        let inner = &client.inner;
+        let mut headers = inner.headers.clone();
+        if let Some(spec) = target.provider.map(|p| p.spec()) {
+            for (name, value) in spec.extra_headers {
+                headers.insert(
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                );
+            }
+        }
+        if let Some(bill_to) = &inner.bill_to {
+            let value = HeaderValue::from_str(bill_to).map_err(|_| Error::InvalidInput {
+                field: "bill_to".into(),
+                message: "not a valid header value".into(),
+            })?;
+            headers.insert(HeaderName::from_static("x-hf-bill-to"), value);
+        }
+        if let Some((name, value)) = &target.auth {
+            headers.insert(name.clone(), value.clone());
+        }
+        Ok(Self {
+            method,
+            url: target.url.clone(),
+            headers,
+            body: None,
+            provider: target.provider_label(),
+            task: target.task.as_str(),
+            model: target.model.clone(),
+        })
+    }
+
+    /// The request as it would be sent, with secrets redacted.
+    pub(crate) fn preview(&self) -> RequestPreview {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if value.is_sensitive() || is_secret_header(name) {
+                    "<redacted>".to_owned()
+                } else {
+                    String::from_utf8_lossy(value.as_bytes()).into_owned()
+                };
+                (name.as_str().to_owned(), shown)
+            })
+            .collect();
+        RequestPreview {
+            method: self.method.as_str().to_owned(),
+            url: redact_url(&self.url),
+            headers,
+            body: self.body.clone(),
+        }
+    }
+}
+
+fn is_secret_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "authorization" | "x-key" | "proxy-authorization" | "cookie"
+    )
+}
+
+/// The exact HTTP request a call would send, without sending it: method, URL, headers (token
+/// redacted) and body. Tests and dry runs use it.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestPreview {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The full URL (query secrets redacted).
+    pub url: String,
+    /// Headers in send order, lower-case names; credentials shown as `<redacted>`.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes, if any.
+    pub body: Option<Bytes>,
+}
+
+impl RequestPreview {
+    /// The body parsed as JSON, when it is JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        self.body
+            .as_ref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    /// The value of a header (first match, case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for RequestPreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} {}", self.method, self.url)?;
+        for (name, value) in &self.headers {
+            writeln!(f, "{name}: {value}")?;
+        }
+        if let Some(json) = self.body_json() {
+            writeln!(f)?;
+            write!(
+                f,
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            )?;
+        } else if let Some(body) = &self.body {
+            write!(f, "\n<{} bytes>", body.len())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for RequestPreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Maps a `reqwest` send error: timeouts become [`Error::Timeout`], the rest
+/// [`Error::Transport`] with the URL redacted.
+pub(crate) fn map_send_error(error: reqwest::Error, url: &Url, timeout: Option<Duration>) -> Error {
+    if error.is_timeout() {
+        Error::Timeout {
+            url: redact_url(url),
+            after: timeout.unwrap_or_default(),
+        }
+    } else {
+        Error::from(error)
+    }
+}
+
+impl InferenceClient {
+    /// Sends a request, retrying connection failures and 429/502/503/504 answers before any
+    /// body byte is read. Returns the successful response with its body unread; a non-success
+    /// status becomes the matching error, with the server's message and request id.
+    ///
+    /// `streaming`: the timeout then covers only the wait for the response headers.
+    pub(crate) async fn execute(
+        &self,
+        request: &PreparedRequest,
+        streaming: bool,
+    ) -> Result<reqwest::Response> {
+        let span = tracing::info_span!(
+            "hf_inference.request",
+            provider = request.provider,
+            task = request.task,
+            model = %request.model,
+            method = %request.method,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        self.execute_inner(request, streaming)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_inner(
+        &self,
+        request: &PreparedRequest,
+        streaming: bool,
+    ) -> Result<reqwest::Response> {
+        let inner = &self.inner;
+        let policy = &inner.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            tracing::Span::current().record("attempt", attempt + 1);
+            let mut builder = inner
+                .http
+                .request(request.method.clone(), request.url.clone())
+                .headers(request.headers.clone());
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            if let (Some(timeout), false) = (inner.timeout, streaming) {
+                builder = builder.timeout(timeout);
+            }
+            let sent = builder.send();
+            let result = match (inner.timeout, streaming) {
+                (Some(timeout), true) => match tokio::time::timeout(timeout, sent).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        return Err(Error::Timeout {
+                            url: redact_url(&request.url),
+                            after: timeout,
+                        });
+                    }
+                },
+                _ => sent.await,
+            };
+            let response = match result {
+                Ok(response) => response,
+                Err(error) => {
+                    if error.is_connect()
+                        && let Some(delay) = policy.next_delay(attempt, None)
+                    {
+                        tracing::debug!(attempt, ?delay, "connection failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(map_send_error(error, &request.url, inner.timeout));
+                }
+            };
+            let status = response.status();
+            tracing::Span::current().record("status", status.as_u16());
+            if status.is_success() {
+                return Ok(response);
+            }
+            let retry_after = if should_retry_status(status.as_u16()) {
+                retry_after_from_headers(response.headers())
+            } else {
+                None
+            };
+            if should_retry_status(status.as_u16())
+                && let Some(delay) = policy.next_delay(attempt, retry_after)
+            {
+                tracing::debug!(attempt, status = status.as_u16(), ?delay, "retrying");
+                drop(response);
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(error_from_response(request, response, retry_after).await);
+        }
+    }
+
+    /// Sends a request and decodes the JSON answer as `T`.
+    pub(crate) async fn execute_json<T: DeserializeOwned>(
+        &self,
+        request: &PreparedRequest,
+    ) -> Result<(T, ResponseMeta)> {
+        let response = self.execute(request, false).await?;
+        let meta = ResponseMeta::from_response(&response);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| map_send_error(e, &request.url, self.inner.timeout))?;
+        let value = serde_json::from_slice(&body).map_err(|e| Error::decode::<T>(e, &body))?;
+        Ok((value, meta))
+    }
+}
+
+/// Builds the error for a non-success response, reading (a bounded part of) its body.
+pub(crate) async fn error_from_response(
+    request: &PreparedRequest,
+    mut response: reqwest::Response,
+    retry_after: Option<Duration>,
+) -> Error {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let context = HttpErrorContext::from_response_parts(
+        status,
+        &request.method,
+        &request.url,
+        &headers,
+        &body,
+    )
+    .with_provider(request.provider);
+    Error::from_http_context(context, retry_after)
+}
+
+/// What a successful response said besides its body.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The server's request id (`x-request-id` and the like), if it sent one.
+    pub request_id: Option<String>,
+}
+
+impl ResponseMeta {
+    pub(crate) fn from_response(response: &reqwest::Response) -> Self {
+        let headers = response.headers().clone();
+        let request_id = [
+            "x-request-id",
+            "request-id",
+            "x-amzn-requestid",
+            "x-fal-request-id",
+        ]
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+        Self {
+            status: response.status().as_u16(),
+            headers,
+            request_id,
+        }
+    }
+}
+
+/// A decoded value together with the response metadata.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Response<T> {
+    /// The decoded body.
+    pub value: T,
+    /// Status, headers and request id.
+    pub meta: ResponseMeta,
+}
+
+impl<T> std::ops::Deref for Response<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Response<T> {
+    /// The decoded body.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}

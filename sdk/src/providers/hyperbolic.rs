@@ -1,0 +1,46 @@
+//! Hyperbolic (removed from the router; direct calls only work with a Hyperbolic key): text
+//! generation goes through its chat endpoint, as the JavaScript client sends it.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::routing::Target;
+use crate::types::text_generation::TextGenerationOutput;
+
+/// `{"messages": [{"content": prompt, "role": "user"}], ...params, "model": id}`.
+pub(crate) fn text_generation_body(
+    body: &mut Map<String, Value>,
+    target: &Target,
+    prompt: &str,
+    params: Map<String, Value>,
+) {
+    body.insert(
+        "messages".into(),
+        json!([{"content": prompt, "role": "user"}]),
+    );
+    body.extend(params);
+    if let Some(model) = &target.provider_model_id {
+        body.insert("model".into(), Value::String(model.clone()));
+    }
+}
+
+/// The chat answer's first message becomes the generated text.
+pub(crate) fn text_generation_output(value: Value) -> Result<TextGenerationOutput> {
+    let text = value
+        .pointer("/choices/0/message/content")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Error::decode::<TextGenerationOutput>(
+                "no `choices[0].message.content` in the answer",
+                value.to_string().as_bytes(),
+            )
+        })?;
+    let mut out = TextGenerationOutput::new(text);
+    if let Some(reason) = value
+        .pointer("/choices/0/finish_reason")
+        .filter(|v| !v.is_null())
+    {
+        out.extra.insert("finish_reason".into(), reason.clone());
+    }
+    Ok(out)
+}

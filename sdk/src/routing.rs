@@ -1,0 +1,693 @@
+//! Choosing where a call goes: the provider (explicit, or `auto` through the Hub mapping), the
+//! provider's model id, routed or direct mode, the URL and the credentials.
+//!
+//! The rules follow the reference client (huggingface_hub 2.4.0); deliberate differences are
+//! listed in the crate docs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::client::{InferenceClient, ProviderChoice};
+use crate::config::join_route;
+use crate::error::{Error, HttpErrorContext, Result};
+use crate::providers::{AuthScheme, Provider, ProviderSpec, Task, TaskSpec};
+
+/// One entry of a model's Hub provider mapping.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ProviderMappingEntry {
+    /// The provider, when this SDK knows it.
+    pub provider: Option<Provider>,
+    /// The provider id as the Hub spells it.
+    pub provider_name: String,
+    /// The model id on the provider's side.
+    pub provider_id: String,
+    /// `live`, `staging` or `error`.
+    pub status: String,
+    /// The Hub task id of the mapping (`conversational` for chat).
+    pub task: String,
+    /// `lora` for a LoRA adapter.
+    pub adapter: Option<String>,
+    /// Path of the adapter weights inside the repository.
+    pub adapter_weights_path: Option<String>,
+    /// Pinned by the caller (matches any task).
+    pinned: bool,
+}
+
+impl ProviderMappingEntry {
+    pub(crate) fn pinned(provider: Provider, provider_id: String) -> Self {
+        Self {
+            provider: Some(provider),
+            provider_name: provider.as_str().to_owned(),
+            provider_id,
+            status: "live".to_owned(),
+            task: String::new(),
+            adapter: None,
+            adapter_weights_path: None,
+            pinned: true,
+        }
+    }
+
+    fn serves(&self, task: Task) -> bool {
+        self.pinned || task_matches(&self.task, task)
+    }
+}
+
+/// Whether a Hub mapping task id names `task` (the Hub says `conversational` for chat).
+fn task_matches(hub_task: &str, task: Task) -> bool {
+    match hub_task.parse::<Task>() {
+        Ok(t) => t == task,
+        Err(_) => false,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEntry {
+    #[serde(default)]
+    provider: Option<String>,
+    provider_id: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    task: Option<String>,
+    #[serde(default)]
+    adapter: Option<String>,
+    #[serde(default)]
+    adapter_weights_path: Option<String>,
+}
+
+/// Parses the `inferenceProviderMapping` value of a model (an object keyed by provider, in the
+/// user's preference order, or the list form), skipping providers this SDK does not know.
+pub(crate) fn parse_mapping(value: &Value) -> Result<Vec<ProviderMappingEntry>> {
+    let pairs: Vec<(String, Value)> = match value {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| {
+                let name = v
+                    .get("provider")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                (name.to_owned(), v.clone())
+            })
+            .collect(),
+        _ => {
+            return Err(Error::Decode {
+                target: "inferenceProviderMapping",
+                message: "expected an object or a list".into(),
+                body_excerpt: value.to_string().chars().take(200).collect(),
+            });
+        }
+    };
+    let mut out = Vec::new();
+    for (name, entry) in pairs {
+        let wire: WireEntry = match serde_json::from_value(entry) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::debug!(provider = %name, error = %e, "skipping malformed mapping entry");
+                continue;
+            }
+        };
+        let name = if name.is_empty() {
+            wire.provider.clone().unwrap_or_default()
+        } else {
+            name
+        };
+        let provider = name.parse::<Provider>().ok();
+        if provider.is_none() {
+            tracing::debug!(provider = %name, "skipping a provider this SDK does not know");
+        }
+        out.push(ProviderMappingEntry {
+            provider,
+            provider_name: name,
+            provider_id: wire.provider_id,
+            status: wire.status.unwrap_or_else(|| "live".into()),
+            task: wire.task.unwrap_or_default(),
+            adapter: wire.adapter,
+            adapter_weights_path: wire.adapter_weights_path,
+            pinned: false,
+        });
+    }
+    Ok(out)
+}
+
+/// The once-initialized mapping of one model.
+type MappingCell = Arc<OnceCell<Arc<Vec<ProviderMappingEntry>>>>;
+
+/// Per-client cache of Hub mappings: one lookup per model, even under concurrency; failures are
+/// not cached.
+#[derive(Default)]
+pub(crate) struct MappingCache {
+    cells: Mutex<HashMap<String, MappingCell>>,
+    pinned: Mutex<HashMap<String, Vec<ProviderMappingEntry>>>,
+}
+
+impl MappingCache {
+    pub(crate) fn pin(&self, model: String, entry: ProviderMappingEntry) {
+        self.pinned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(model)
+            .or_default()
+            .push(entry);
+    }
+
+    fn pinned_for(&self, model: &str) -> Vec<ProviderMappingEntry> {
+        self.pinned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(model)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn cell(&self, model: &str) -> MappingCell {
+        self.cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(model.to_owned())
+            .or_default()
+            .clone()
+    }
+}
+
+impl InferenceClient {
+    /// The provider mapping of a Hub model (cached per client): which providers serve it, under
+    /// which id, for which task. Entries pinned with
+    /// [`model_mapping`](crate::InferenceClientBuilder::model_mapping) come first.
+    pub async fn provider_mapping(&self, model: &str) -> Result<Vec<ProviderMappingEntry>> {
+        let mut entries = self.inner.mappings.pinned_for(model);
+        let fetched = self.fetch_mapping(model).await?;
+        entries.extend(fetched.iter().cloned());
+        Ok(entries)
+    }
+
+    async fn fetch_mapping(&self, model: &str) -> Result<Arc<Vec<ProviderMappingEntry>>> {
+        let cell = self.inner.mappings.cell(model);
+        cell.get_or_try_init(|| async {
+            let mut url = join_route(
+                &self.inner.endpoints.hub,
+                &format!("/api/models/{model}"),
+                None,
+            );
+            url.set_query(Some("expand=inferenceProviderMapping"));
+            let url = self.inner.endpoints.redirect(url);
+            let mut request = self.inner.http.get(url.clone());
+            if let Some(token) = self.inner.token.as_ref().filter(|t| t.is_hf_token()) {
+                request = request.header(
+                    reqwest::header::AUTHORIZATION,
+                    token.header_value(Some("Bearer"))?,
+                );
+            }
+            if let Some(ua) = self.inner.headers.get(reqwest::header::USER_AGENT) {
+                request = request.header(reqwest::header::USER_AGENT, ua.clone());
+            }
+            if let Some(timeout) = self.inner.timeout {
+                request = request.timeout(timeout);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| crate::http::transport::map_send_error(e, &url, self.inner.timeout))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(Error::Transport)?;
+            if !status.is_success() {
+                let context = HttpErrorContext::from_response_parts(
+                    status.as_u16(),
+                    &reqwest::Method::GET,
+                    &url,
+                    &headers,
+                    &body,
+                );
+                return Err(match status.as_u16() {
+                    404 => Error::ModelNotSupported {
+                        model: model.to_owned(),
+                        task: String::new(),
+                        provider: None,
+                        supported: Vec::new(),
+                    },
+                    _ => Error::from_http_context(context.with_provider("hf-hub"), None),
+                });
+            }
+            let json: Value = serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                target: "ModelInfo",
+                message: e.to_string(),
+                body_excerpt: String::from_utf8_lossy(&body[..body.len().min(1024)]).into_owned(),
+            })?;
+            let mapping =
+                json.get("inferenceProviderMapping")
+                    .ok_or_else(|| Error::ModelNotSupported {
+                        model: model.to_owned(),
+                        task: String::new(),
+                        provider: None,
+                        supported: Vec::new(),
+                    })?;
+            Ok(Arc::new(parse_mapping(mapping)?))
+        })
+        .await
+        .cloned()
+    }
+}
+
+/// Routed (through the Hugging Face router, with an `hf_` token) or direct (to the provider's
+/// own host, with its key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Through `router.huggingface.co/<provider>`.
+    Routed,
+    /// Straight to the provider.
+    Direct,
+    /// A URL given by the caller (Inference Endpoint or local server).
+    Url,
+}
+
+/// Where one call goes and with which credentials.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    /// `None` for the auto-router and URL models.
+    pub provider: Option<Provider>,
+    /// The table entry; `None` for URL models and the auto-router.
+    pub spec: Option<&'static TaskSpec>,
+    pub task: Task,
+    pub mode: Mode,
+    pub url: Url,
+    /// The Hub model id (or URL) that was asked for, for logs and errors.
+    pub model: String,
+    /// The provider's model id, sent as `model` in OpenAI-style payloads.
+    pub provider_model_id: Option<String>,
+    /// The authentication header, if any.
+    pub auth: Option<(HeaderName, HeaderValue)>,
+}
+
+impl Target {
+    /// The provider id for logs and error contexts.
+    pub(crate) fn provider_label(&self) -> &'static str {
+        match (self.provider, self.mode) {
+            (Some(p), _) => p.as_str(),
+            (None, Mode::Url) => "url",
+            (None, _) => "auto",
+        }
+    }
+}
+
+/// What the caller asked for on one call.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallOptions {
+    pub model: Option<String>,
+    pub provider: Option<ProviderChoice>,
+}
+
+fn is_url(model: &str) -> bool {
+    model.starts_with("http://") || model.starts_with("https://")
+}
+
+/// The chat-URL suffix rules of the reference: keep `/chat/completions`, append
+/// `/chat/completions` after `/v1`, else append `/v1/chat/completions`; the query is kept.
+pub(crate) fn chat_completion_url(base: &Url) -> Url {
+    let path = base.path().trim_end_matches('/');
+    let mut url = base.clone();
+    if path.ends_with("/chat/completions") {
+        url.set_path(path);
+    } else if path.ends_with("/v1") {
+        url.set_path(&format!("{path}/chat/completions"));
+    } else {
+        url.set_path(&format!("{path}/v1/chat/completions"));
+    }
+    url
+}
+
+impl InferenceClient {
+    /// Resolves a call to its target. Every check that needs no network runs first, so bad
+    /// input fails before any traffic.
+    pub(crate) async fn resolve(&self, task: Task, call: &CallOptions) -> Result<Target> {
+        let inner = &self.inner;
+        let choice = call.provider.unwrap_or(inner.provider);
+
+        // A URL model: the URL is the server; the call's model (if any) is the payload model.
+        let url_model = match (&inner.base_url, call.model.as_deref()) {
+            (_, Some(m)) if is_url(m) => Some((
+                Url::parse(m).map_err(|e| Error::InvalidInput {
+                    field: "model".into(),
+                    message: format!("invalid URL: {e}"),
+                })?,
+                None,
+            )),
+            (Some(base), m) => Some((base.clone(), m.map(str::to_owned))),
+            _ => None,
+        };
+        if let Some((base, payload_model)) = url_model {
+            if let ProviderChoice::Provider(p) = choice
+                && p != Provider::HfInference
+            {
+                return Err(Error::InvalidInput {
+                    field: "provider".into(),
+                    message: format!(
+                        "the model is a URL ({}), which names the server to call; it cannot \
+                         also go to provider `{p}`. Drop the provider, or give a Hub model id",
+                        crate::error::redact_url(&base)
+                    ),
+                });
+            }
+            let url = if task == Task::ChatCompletion {
+                chat_completion_url(&base)
+            } else {
+                base.clone()
+            };
+            let auth = match &inner.token {
+                Some(token) => Some((
+                    reqwest::header::AUTHORIZATION,
+                    token.header_value(Some("Bearer"))?,
+                )),
+                None => None,
+            };
+            return Ok(Target {
+                provider: None,
+                spec: None,
+                task,
+                mode: Mode::Url,
+                url: inner.endpoints.redirect(url),
+                model: base.to_string(),
+                provider_model_id: payload_model,
+                auth,
+            });
+        }
+
+        let model = call
+            .model
+            .clone()
+            .or_else(|| inner.model.clone())
+            .ok_or_else(|| Error::InvalidInput {
+                field: "model".into(),
+                message: format!(
+                    "no model given for `{task}`: set one on the call (`.model(\"org/name\")`) or on the client"
+                ),
+            })?;
+        if model.trim().is_empty() {
+            return Err(Error::InvalidInput {
+                field: "model".into(),
+                message: "the model id is empty".into(),
+            });
+        }
+
+        let provider = match choice {
+            ProviderChoice::Provider(p) => p,
+            ProviderChoice::Auto if task == Task::ChatCompletion => {
+                return self.auto_router_target(task, model);
+            }
+            ProviderChoice::Auto => self.auto_provider(task, &model).await?,
+        };
+
+        let spec = provider.spec();
+        let task_spec = spec.task(task).ok_or_else(|| Error::ProviderNotSupported {
+            provider: provider.as_str().to_owned(),
+            task: task.as_str().to_owned(),
+            supported: task
+                .providers()
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+        })?;
+
+        let token = inner.token.as_ref();
+        if token.is_none() && spec.token_required {
+            return Err(Error::MissingToken {
+                provider: provider.as_str().to_owned(),
+            });
+        }
+        let routed = match token {
+            Some(t) if t.is_hf_token() => true,
+            Some(_) => false,
+            None => true,
+        };
+        let mode = if routed && spec.is_routed() {
+            Mode::Routed
+        } else if !routed && spec.is_direct() {
+            Mode::Direct
+        } else if routed {
+            return Err(Error::InvalidInput {
+                field: "token".into(),
+                message: format!(
+                    "provider `{provider}` is not available through the Hugging Face router; \
+                     pass its own API key instead of a Hugging Face token"
+                ),
+            });
+        } else {
+            // A provider key for a routed-only provider (hf-inference): the router decides.
+            Mode::Routed
+        };
+        if spec.status == crate::providers::ProviderStatus::Removed && mode == Mode::Routed {
+            tracing::warn!(provider = %provider, "provider was removed from the Hugging Face router; routed calls are likely to fail");
+        }
+
+        // The provider's model id.
+        let provider_model_id = if spec.hub_mapping {
+            let entries = self.provider_mapping(&model).await?;
+            let entry = entries
+                .iter()
+                .find(|e| e.provider == Some(provider) && e.serves(task))
+                .cloned();
+            let Some(entry) = entry else {
+                let supported: Vec<String> = entries
+                    .iter()
+                    .filter(|e| e.serves(task))
+                    .filter_map(|e| e.provider.map(|p| p.as_str().to_owned()))
+                    .collect();
+                if let Some(other) = entries.iter().find(|e| e.provider == Some(provider)) {
+                    return Err(Error::TaskNotSupported {
+                        model: model.clone(),
+                        task: task.as_str().to_owned(),
+                        provider: Some(provider.as_str().to_owned()),
+                        supported: vec![other.task.clone()],
+                    });
+                }
+                return Err(Error::ModelNotSupported {
+                    model: model.clone(),
+                    task: task.as_str().to_owned(),
+                    provider: Some(provider.as_str().to_owned()),
+                    supported,
+                });
+            };
+            match entry.status.as_str() {
+                "staging" => {
+                    tracing::warn!(model = %model, provider = %provider, "model is in staging mode for this provider; meant for tests only")
+                }
+                "error" => {
+                    tracing::warn!(model = %model, provider = %provider, "the latest health check of this model failed; the call may fail")
+                }
+                _ => {}
+            }
+            entry.provider_id.clone()
+        } else {
+            model.clone()
+        };
+
+        let (route, versioned) =
+            match (task_spec.versioned_route, provider_model_id.split_once(':')) {
+                (Some(route), Some(_)) => (route, true),
+                _ => (task_spec.route, false),
+            };
+        let _ = versioned;
+        let route = route
+            .replace("{provider_id}", &provider_model_id)
+            .replace("{model}", &model);
+        let url = match mode {
+            Mode::Routed => {
+                let prefix = spec.routed_prefix.unwrap_or_default();
+                let base = join_route(&inner.endpoints.router, prefix, None);
+                join_route(&base, &route, task_spec.routed_query)
+            }
+            _ => {
+                let host = task_spec.host.ok_or_else(|| {
+                    Error::Config(format!(
+                        "provider `{provider}` has no direct host for `{task}`"
+                    ))
+                })?;
+                let base = inner.endpoints.provider_host(spec, host)?;
+                join_route(&base, &route, None)
+            }
+        };
+        let auth = match (token, mode) {
+            (None, _) => None,
+            (Some(t), Mode::Routed) => Some((
+                reqwest::header::AUTHORIZATION,
+                t.header_value(Some("Bearer"))?,
+            )),
+            (Some(t), _) => Some(auth_header(spec, t)?),
+        };
+        Ok(Target {
+            provider: Some(provider),
+            spec: Some(task_spec),
+            task,
+            mode,
+            url: inner.endpoints.redirect(url),
+            model,
+            provider_model_id: Some(provider_model_id),
+            auth,
+        })
+    }
+
+    fn auto_router_target(&self, task: Task, model: String) -> Result<Target> {
+        let inner = &self.inner;
+        let token = inner.token.as_ref().ok_or_else(|| Error::MissingToken {
+            provider: "auto".into(),
+        })?;
+        if !token.is_hf_token() {
+            return Err(Error::InvalidInput {
+                field: "provider".into(),
+                message: "automatic provider selection for chat goes through the Hugging Face \
+                          router and needs a Hugging Face token (hf_…); with a provider's own key, \
+                          choose that provider explicitly"
+                    .into(),
+            });
+        }
+        let url = join_route(
+            &inner.endpoints.router,
+            crate::providers::AUTO_ROUTER_CHAT_ROUTE,
+            None,
+        );
+        Ok(Target {
+            provider: None,
+            spec: None,
+            task,
+            mode: Mode::Routed,
+            url: inner.endpoints.redirect(url),
+            provider_model_id: Some(model.clone()),
+            model,
+            auth: Some((
+                reqwest::header::AUTHORIZATION,
+                token.header_value(Some("Bearer"))?,
+            )),
+        })
+    }
+
+    /// `auto` for tasks other than chat: the first provider of the model's mapping (the user's
+    /// preference order) that this SDK knows and that serves the task.
+    async fn auto_provider(&self, task: Task, model: &str) -> Result<Provider> {
+        let entries = self.provider_mapping(model).await?;
+        let chosen = entries.iter().find_map(|e| {
+            let p = e.provider?;
+            (e.serves(task) && p.spec().task(task).is_some()).then_some(p)
+        });
+        chosen.ok_or_else(|| Error::ModelNotSupported {
+            model: model.to_owned(),
+            task: task.as_str().to_owned(),
+            provider: None,
+            supported: entries
+                .iter()
+                .filter(|e| e.serves(task))
+                .map(|e| e.provider_name.clone())
+                .collect(),
+        })
+    }
+}
+
+fn auth_header(
+    spec: &ProviderSpec,
+    token: &crate::secret::Token,
+) -> Result<(HeaderName, HeaderValue)> {
+    Ok(match spec.auth {
+        AuthScheme::Key => (
+            reqwest::header::AUTHORIZATION,
+            token.header_value(Some("Key"))?,
+        ),
+        AuthScheme::XKey => (HeaderName::from_static("x-key"), token.header_value(None)?),
+        _ => (
+            reqwest::header::AUTHORIZATION,
+            token.header_value(Some("Bearer"))?,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn chat_url_suffix_rules() {
+        let cases = [
+            (
+                "http://localhost:8080",
+                "http://localhost:8080/v1/chat/completions",
+            ),
+            (
+                "http://localhost:8080/",
+                "http://localhost:8080/v1/chat/completions",
+            ),
+            (
+                "http://localhost:8080/v1",
+                "http://localhost:8080/v1/chat/completions",
+            ),
+            (
+                "http://localhost:8080/v1/",
+                "http://localhost:8080/v1/chat/completions",
+            ),
+            (
+                "http://localhost:8080/v1/chat/completions",
+                "http://localhost:8080/v1/chat/completions",
+            ),
+            (
+                "https://ep.endpoints.huggingface.cloud/",
+                "https://ep.endpoints.huggingface.cloud/v1/chat/completions",
+            ),
+            (
+                "https://x/openai/deployments/d",
+                "https://x/openai/deployments/d/v1/chat/completions",
+            ),
+            (
+                "https://x/?api-version=1",
+                "https://x/v1/chat/completions?api-version=1",
+            ),
+            (
+                "https://x/v1?api-version=1",
+                "https://x/v1/chat/completions?api-version=1",
+            ),
+            ("https://x/chat/completions", "https://x/chat/completions"),
+            (
+                "https://x/models/m",
+                "https://x/models/m/v1/chat/completions",
+            ),
+        ];
+        for (base, expected) in cases {
+            assert_eq!(
+                chat_completion_url(&Url::parse(base).unwrap()).as_str(),
+                expected,
+                "{base}"
+            );
+        }
+    }
+
+    #[test]
+    fn mapping_keeps_order_and_skips_unknown_providers() {
+        let mapping = json!({
+            "some-new-provider": {"providerId": "x", "task": "conversational", "status": "live"},
+            "together": {"providerId": "meta/llama", "task": "conversational", "status": "live"},
+            "fal-ai": {"providerId": "fal-ai/flux/dev", "task": "text-to-image", "status": "staging",
+                       "adapter": "lora", "adapterWeightsPath": "w.safetensors"}
+        });
+        let entries = parse_mapping(&mapping).unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].provider, None);
+        assert_eq!(entries[1].provider, Some(Provider::Together));
+        assert!(entries[1].serves(Task::ChatCompletion));
+        assert!(entries[2].serves(Task::TextToImage));
+        assert_eq!(
+            entries[2].adapter_weights_path.as_deref(),
+            Some("w.safetensors")
+        );
+        let list = json!([{"provider": "groq", "providerId": "g", "task": "conversational"}]);
+        assert_eq!(
+            parse_mapping(&list).unwrap()[0].provider,
+            Some(Provider::Groq)
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! `chat_completion`: the typed request builder, its payload on every provider, and streaming.
+
+use futures_util::Stream;
+use serde_json::{Map, Value};
+
+use crate::client::{InferenceClient, ProviderChoice};
+use crate::error::{Error, Result};
+use crate::http::sse::json_event_stream;
+use crate::http::transport::{PreparedRequest, RequestPreview, Response};
+use crate::providers::{JsonSchemaFormat, Task};
+use crate::routing::{CallOptions, Mode, Target};
+use crate::types::chat::{
+    ChatCompletionInputGrammarType, ChatCompletionInputMessage, ChatCompletionInputToolChoice,
+};
+use crate::types::chat_completion::{
+    ChatCompletionInput, ChatCompletionInputStreamOptions, ChatCompletionInputTool,
+    ChatCompletionOutput, ChatCompletionStreamOutput,
+};
+
+use super::merge_json;
+
+/// A chat-completion call being built: required messages, then optional settings, then
+/// [`send`](Self::send) or [`stream`](Self::stream).
+///
+/// ```no_run
+/// use futures_util::StreamExt;
+/// use hf_inference::InferenceClient;
+/// use hf_inference::types::chat_completion::ChatCompletionInputMessage;
+///
+/// # async fn demo() -> hf_inference::error::Result<()> {
+/// let client = InferenceClient::builder().token("hf_xxx").build()?;
+/// let mut stream = client
+///     .chat_completion(vec![ChatCompletionInputMessage::user("Tell me a story")])
+///     .model("meta-llama/Llama-3.1-8B-Instruct")
+///     .max_tokens(200)
+///     .stream()
+///     .await?;
+/// while let Some(chunk) = stream.next().await {
+///     let chunk = chunk?;
+///     if let Some(text) = chunk.choices.first().and_then(|c| c.delta.content.as_deref()) {
+///         print!("{text}");
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until you call `send`, `stream` or `preview`"]
+pub struct ChatCompletionRequest<'c> {
+    client: &'c InferenceClient,
+    input: ChatCompletionInput,
+    call: CallOptions,
+    extra_body: Map<String, Value>,
+}
+
+macro_rules! setters {
+    ($( $(#[$doc:meta])* $name:ident : $ty:ty ),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: impl Into<$ty>) -> Self {
+                self.input.$name = Some(value.into());
+                self
+            }
+        )*
+    };
+}
+
+impl<'c> ChatCompletionRequest<'c> {
+    pub(crate) fn new(client: &'c InferenceClient, input: ChatCompletionInput) -> Self {
+        Self {
+            client,
+            call: CallOptions {
+                model: input.model.clone(),
+                provider: None,
+            },
+            input,
+            extra_body: Map::new(),
+        }
+    }
+
+    /// The model: a Hub id, or a URL (Inference Endpoint, local server). Overrides the client's.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        let model = model.into();
+        self.input.model = Some(model.clone());
+        self.call.model = Some(model);
+        self
+    }
+
+    /// The provider for this call. Overrides the client's.
+    pub fn provider(mut self, provider: impl Into<ProviderChoice>) -> Self {
+        self.call.provider = Some(provider.into());
+        self
+    }
+
+    setters! {
+        /// Penalty on tokens already frequent in the text so far (-2.0 to 2.0).
+        frequency_penalty: f32,
+        /// Whether to return the log probabilities of the output tokens.
+        logprobs: bool,
+        /// The maximum number of tokens to generate.
+        max_tokens: i32,
+        /// How many choices to generate.
+        n: i32,
+        /// Penalty on tokens already present in the text so far (-2.0 to 2.0).
+        presence_penalty: f32,
+        /// Reasoning effort for reasoning models (`low`, `medium`, `high`, …).
+        reasoning_effort: String,
+        /// The format the answer must follow (plain text, any JSON, or a JSON schema).
+        response_format: ChatCompletionInputGrammarType,
+        /// Random seed, for reproducible sampling.
+        seed: i64,
+        /// Sequences at which generation stops.
+        stop: Vec<String>,
+        /// Sampling temperature (0 to 2).
+        temperature: f32,
+        /// Which tool the model may or must call.
+        tool_choice: ChatCompletionInputToolChoice,
+        /// A prompt appended before the tools (TGI).
+        tool_prompt: String,
+        /// The tools the model may call.
+        tools: Vec<ChatCompletionInputTool>,
+        /// How many most likely tokens to return per position (0 to 5), with `logprobs`.
+        top_logprobs: i32,
+        /// Nucleus sampling probability mass.
+        top_p: f32,
+        /// Stream options (e.g. ask for a final usage chunk).
+        stream_options: ChatCompletionInputStreamOptions,
+        /// Token id biases (unused by most servers).
+        logit_bias: Vec<f32>,
+    }
+
+    /// Fields sent as they are, merged into the JSON body last (deeply; these win). For
+    /// provider-specific options the typed input does not name.
+    pub fn extra_body(mut self, extra: Value) -> Self {
+        if let Value::Object(map) = extra {
+            merge_json(&mut self.extra_body, map);
+        }
+        self
+    }
+
+    /// Resolves the target and builds the exact request, without sending it.
+    pub async fn preview(&self) -> Result<RequestPreview> {
+        Ok(self.prepare(false).await?.1.preview())
+    }
+
+    /// Sends the request and returns the whole answer.
+    pub async fn send(self) -> Result<ChatCompletionOutput> {
+        Ok(self.send_with_metadata().await?.value)
+    }
+
+    /// [`send`](Self::send), keeping the response status, headers and request id.
+    pub async fn send_with_metadata(self) -> Result<Response<ChatCompletionOutput>> {
+        let (_, request) = self.prepare(false).await?;
+        let (value, meta) = self.client.execute_json(&request).await?;
+        Ok(Response { value, meta })
+    }
+
+    /// Sends the request and returns the answer as a stream of chunks, decoded as they arrive.
+    /// Dropping the stream closes the connection; a stream that breaks ends with an error.
+    pub async fn stream(
+        self,
+    ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static> {
+        let (target, mut request) = self.prepare(true).await?;
+        request.headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("text/event-stream"),
+        );
+        let response = self.client.execute(&request, true).await?;
+        // OpenAI-compatible providers always end with `[DONE]`; its absence means the stream
+        // was cut. TGI (hf-inference, endpoints, local servers) may not send it.
+        let require_done = matches!(target.mode, Mode::Routed | Mode::Direct)
+            && target.provider.is_some_and(|p| {
+                p != crate::providers::Provider::HfInference
+                    && p != crate::providers::Provider::Cerebras
+            });
+        Ok(
+            json_event_stream::<ChatCompletionStreamOutput, _>(response.bytes_stream())
+                .require_done(require_done),
+        )
+    }
+
+    async fn prepare(&self, stream: bool) -> Result<(Target, PreparedRequest)> {
+        if self.input.messages.is_empty() {
+            return Err(Error::InvalidInput {
+                field: "messages".into(),
+                message: "at least one message is needed".into(),
+            });
+        }
+        let target = self
+            .client
+            .resolve(Task::ChatCompletion, &self.call)
+            .await?;
+        let body = chat_body(&target, &self.input, &self.extra_body, stream)?;
+        let request = PreparedRequest::json(self.client, &target, &body)?;
+        Ok((target, request))
+    }
+}
+
+/// The JSON body of a chat call on a target: the OpenAI form, `model` first, with the
+/// provider's `response_format` spelling and the caller's extra fields merged last.
+pub(crate) fn chat_body(
+    target: &Target,
+    input: &ChatCompletionInput,
+    extra: &Map<String, Value>,
+    stream: bool,
+) -> Result<Value> {
+    let Value::Object(fields) = serde_json::to_value(input).map_err(|e| Error::InvalidInput {
+        field: "input".into(),
+        message: e.to_string(),
+    })?
+    else {
+        unreachable!("a struct serializes to an object")
+    };
+    let model = match target.mode {
+        Mode::Url => input
+            .model
+            .clone()
+            .or_else(|| target.provider_model_id.clone()),
+        _ => target.provider_model_id.clone(),
+    };
+    let mut body = Map::with_capacity(fields.len() + 2);
+    if let Some(model) = model {
+        body.insert("model".into(), Value::String(model));
+    }
+    for (key, value) in fields {
+        if key != "model" && key != "stream" {
+            body.insert(key, value);
+        }
+    }
+    body.insert("stream".into(), Value::Bool(stream));
+    let format = target
+        .spec
+        .and_then(|s| s.json_schema_format)
+        .unwrap_or(JsonSchemaFormat::OpenAi);
+    rewrite_response_format(&mut body, format);
+    merge_json(&mut body, extra.clone());
+    Ok(Value::Object(body))
+}
+
+/// Rewrites a `json_schema` response format into the provider's spelling.
+fn rewrite_response_format(body: &mut Map<String, Value>, format: JsonSchemaFormat) {
+    let Some(Value::Object(rf)) = body.get("response_format") else {
+        return;
+    };
+    if rf.get("type").and_then(Value::as_str) != Some("json_schema") {
+        return;
+    }
+    let schema = rf
+        .get("json_schema")
+        .and_then(|j| j.get("schema"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    match format {
+        JsonSchemaFormat::JsonObject => {
+            body.insert(
+                "response_format".into(),
+                serde_json::json!({"type": "json_object", "schema": schema}),
+            );
+        }
+        JsonSchemaFormat::FlatJsonSchema => {
+            body.insert(
+                "response_format".into(),
+                serde_json::json!({"type": "json_schema", "schema": schema}),
+            );
+        }
+        JsonSchemaFormat::TgiGrammar => {
+            body.insert(
+                "response_format".into(),
+                serde_json::json!({"type": "json_object", "value": schema}),
+            );
+        }
+        JsonSchemaFormat::GuidedJson => {
+            body.insert("guided_json".into(), schema);
+        }
+        JsonSchemaFormat::NonStrict => {
+            if let Some(Value::Object(rf)) = body.get_mut("response_format")
+                && let Some(Value::Object(js)) = rf.get_mut("json_schema")
+                && js.get("strict").and_then(Value::as_bool) != Some(false)
+            {
+                js.insert("strict".into(), Value::Bool(false));
+            }
+        }
+        _ => {}
+    }
+}
+
+impl InferenceClient {
+    /// Starts a chat-completion call (the `conversational` task), the way the OpenAI clients
+    /// shape it. See [`ChatCompletionRequest`].
+    pub fn chat_completion(
+        &self,
+        messages: Vec<ChatCompletionInputMessage>,
+    ) -> ChatCompletionRequest<'_> {
+        ChatCompletionRequest::new(self, ChatCompletionInput::new(messages))
+    }
+
+    /// Starts a chat-completion call from a complete typed input (its `model`, if set, picks the
+    /// model).
+    pub fn chat_completion_input(&self, input: ChatCompletionInput) -> ChatCompletionRequest<'_> {
+        ChatCompletionRequest::new(self, input)
+    }
+
+    /// The OpenAI-compatible spelling: `client.chat().completions().create(input)`.
+    pub fn chat(&self) -> Chat<'_> {
+        Chat { client: self }
+    }
+}
+
+/// `client.chat()`: the OpenAI-compatible namespace.
+#[derive(Debug, Clone, Copy)]
+pub struct Chat<'c> {
+    client: &'c InferenceClient,
+}
+
+impl<'c> Chat<'c> {
+    /// `client.chat().completions()`.
+    pub fn completions(self) -> Completions<'c> {
+        Completions {
+            client: self.client,
+        }
+    }
+}
+
+/// `client.chat().completions()`: `create` and `create_stream`, as in the OpenAI clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Completions<'c> {
+    client: &'c InferenceClient,
+}
+
+impl Completions<'_> {
+    /// Sends a chat-completion request (`input.model` picks the model).
+    ///
+    /// ```no_run
+    /// use hf_inference::InferenceClient;
+    /// use hf_inference::types::chat_completion::{ChatCompletionInput, ChatCompletionInputMessage};
+    ///
+    /// # async fn demo() -> hf_inference::error::Result<()> {
+    /// let client = InferenceClient::builder().token("hf_xxx").build()?;
+    /// let input = ChatCompletionInput {
+    ///     model: Some("openai/gpt-oss-120b".into()),
+    ///     max_tokens: Some(100),
+    ///     ..ChatCompletionInput::new(vec![ChatCompletionInputMessage::user("Hello!")])
+    /// };
+    /// let output = client.chat().completions().create(input).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn create(self, input: ChatCompletionInput) -> Result<ChatCompletionOutput> {
+        self.client.chat_completion_input(input).send().await
+    }
+
+    /// Streaming variant of [`create`](Self::create).
+    pub async fn create_stream(
+        self,
+        input: ChatCompletionInput,
+    ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static> {
+        self.client.chat_completion_input(input).stream().await
+    }
+}

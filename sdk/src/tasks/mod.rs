@@ -1,0 +1,43 @@
+//! One module per task family: the request builders users call, and how each builds its body
+//! and reads its answer on every provider.
+
+pub mod chat_completion;
+pub mod text_generation;
+
+use serde_json::{Map, Value};
+
+/// Deep-merges `extra` into `base`: objects merge key by key, anything else in `extra` replaces
+/// what `base` had (the reference's `recursive_merge`).
+pub(crate) fn merge_json(base: &mut Map<String, Value>, extra: Map<String, Value>) {
+    for (key, value) in extra {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Object(existing)), Value::Object(incoming)) => {
+                merge_json(existing, incoming);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_is_deep_and_extra_wins() {
+        let Value::Object(mut base) = json!({"a": {"x": 1, "y": 2}, "b": 1}) else {
+            unreachable!()
+        };
+        let Value::Object(extra) = json!({"a": {"y": 3, "z": 4}, "b": [1]}) else {
+            unreachable!()
+        };
+        merge_json(&mut base, extra);
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"x": 1, "y": 3, "z": 4}, "b": [1]})
+        );
+    }
+}
