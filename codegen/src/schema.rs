@@ -85,7 +85,7 @@ pub fn normalize_common(text: &str) -> Result<BTreeMap<String, Value>, CodegenEr
         } else {
             Side::Request
         };
-        apply_generic_rules(schema, "common", side)?;
+        apply_generic_rules(schema, side)?;
     }
     fix_early_stopping(&mut out)?;
     Ok(out)
@@ -184,7 +184,7 @@ pub fn normalize_task(
             continue; // already normalized in `normalize_common`
         }
         let side = sides.get(name).copied().unwrap_or(Side::Request);
-        apply_generic_rules(schema, task, side)?;
+        apply_generic_rules(schema, side)?;
     }
     apply_task_patches(task, &mut definitions)?;
     Ok(NormalizedTask {
@@ -246,10 +246,10 @@ fn rewrite_refs(
 fn collect_local_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(target)) = map.get("$ref") {
-                if let Some(name) = target.strip_prefix("#/definitions/") {
-                    out.insert(name.to_owned());
-                }
+            if let Some(Value::String(target)) = map.get("$ref")
+                && let Some(name) = target.strip_prefix("#/definitions/")
+            {
+                out.insert(name.to_owned());
             }
             map.values().for_each(|v| collect_local_refs(v, out));
         }
@@ -260,11 +260,11 @@ fn collect_local_refs(value: &Value, out: &mut BTreeSet<String>) {
 
 /// The rules that apply to every schema node (R4, R5, R7, R8, R9, R10, doc escaping, and the
 /// unknown-field map on response objects).
-fn apply_generic_rules(value: &mut Value, task: &str, side: Side) -> Result<(), CodegenError> {
+fn apply_generic_rules(value: &mut Value, side: Side) -> Result<(), CodegenError> {
     let Value::Object(map) = value else {
         if let Value::Array(items) = value {
             for v in items {
-                apply_generic_rules(v, task, side)?;
+                apply_generic_rules(v, side)?;
             }
         }
         return Ok(());
@@ -305,13 +305,13 @@ fn apply_generic_rules(value: &mut Value, task: &str, side: Side) -> Result<(), 
 
     // R10: `exclusiveMinimum: 0` on integers would give `NonZeroU64`; a plain unsigned integer
     // is what users expect to write, and the server validates the range.
-    if map.get("type").and_then(Value::as_str) == Some("integer") {
-        if let Some(v) = map.remove("exclusiveMinimum") {
-            if v.as_f64() == Some(0.0) {
-                map.insert("minimum".into(), json!(0));
-            } else {
-                map.insert("exclusiveMinimum".into(), v);
-            }
+    if map.get("type").and_then(Value::as_str) == Some("integer")
+        && let Some(v) = map.remove("exclusiveMinimum")
+    {
+        if v.as_f64() == Some(0.0) {
+            map.insert("minimum".into(), json!(0));
+        } else {
+            map.insert("exclusiveMinimum".into(), v);
         }
     }
 
@@ -358,12 +358,12 @@ fn apply_generic_rules(value: &mut Value, task: &str, side: Side) -> Result<(), 
             "properties" | "definitions" | "patternProperties" => {
                 if let Value::Object(props) = v {
                     for p in props.values_mut() {
-                        apply_generic_rules(p, task, side)?;
+                        apply_generic_rules(p, side)?;
                     }
                 }
             }
             "enum" | "const" | "required" => {}
-            _ => apply_generic_rules(v, task, side)?,
+            _ => apply_generic_rules(v, side)?,
         }
     }
     Ok(())
@@ -640,7 +640,7 @@ mod tests {
     #[test]
     fn nullable_primitive_becomes_type_union() {
         let mut v = json!({"type": "number", "nullable": true});
-        apply_generic_rules(&mut v, "t", Side::Request).unwrap();
+        apply_generic_rules(&mut v, Side::Request).unwrap();
         assert_eq!(v, json!({"type": ["number", "null"]}));
     }
 
@@ -648,7 +648,7 @@ mod tests {
     fn nullable_ref_wrapper_becomes_any_of() {
         let mut v =
             json!({"allOf": [{"$ref": "#/definitions/X"}], "nullable": true, "description": "d"});
-        apply_generic_rules(&mut v, "t", Side::Request).unwrap();
+        apply_generic_rules(&mut v, Side::Request).unwrap();
         assert_eq!(
             v,
             json!({"anyOf": [{"$ref": "#/definitions/X"}, {"type": "null"}], "description": "d"})
@@ -658,7 +658,7 @@ mod tests {
     #[test]
     fn defaults_move_to_docs() {
         let mut v = json!({"type": "integer", "default": "1024", "description": "Max."});
-        apply_generic_rules(&mut v, "t", Side::Request).unwrap();
+        apply_generic_rules(&mut v, Side::Request).unwrap();
         assert_eq!(
             v,
             json!({"type": "integer", "description": "Max.\n\nServer default: `1024`."})

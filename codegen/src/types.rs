@@ -175,10 +175,10 @@ fn reachable(
 fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(target)) = map.get("$ref") {
-                if let Some(name) = target.strip_prefix("#/definitions/") {
-                    out.insert(name.to_owned());
-                }
+            if let Some(Value::String(target)) = map.get("$ref")
+                && let Some(name) = target.strip_prefix("#/definitions/")
+            {
+                out.insert(name.to_owned());
             }
             map.values().for_each(|v| collect_refs(v, out));
         }
@@ -206,8 +206,9 @@ fn post_process(file: &mut syn::File, replacements: &[&Replacement]) -> usize {
     // fallible string parsers of unions, which need typify's per-module error type.
     file.items.retain(|item| match item {
         Item::Impl(imp) => {
-            !(imp.trait_.is_some() && open_enums.contains(&self_name(imp)))
-                && !quote!(#imp).to_string().contains("ConversionError")
+            let closed_enum_impl = imp.trait_.is_some() && open_enums.contains(&self_name(imp));
+            let needs_conversion_error = quote!(#imp).to_string().contains("ConversionError");
+            !closed_enum_impl && !needs_conversion_error
         }
         _ => true,
     });
@@ -364,8 +365,6 @@ fn string_union_from(e: &syn::ItemEnum) -> Vec<Item> {
     };
     let name = &e.ident;
     let ident = &variant.ident;
-    let has_from_string = false;
-    let _ = has_from_string;
     vec![
         parse_quote! {
             impl ::std::convert::From<&str> for #name {

@@ -29,6 +29,8 @@
 pub mod client;
 pub mod config;
 pub mod error;
+// Written by `cargo xtask regen` (prettyplease); rustfmt must not reformat it, or `regen --check` fails.
+#[rustfmt::skip]
 mod generated;
 pub mod http;
 pub mod providers;

@@ -3,12 +3,13 @@
 //! The provider table, generated from `specs/providers.toml`: 23 providers, 35 known tasks.
 //!
 //! [`Provider`] and [`Task`] name the rows and columns; [`Provider::spec`] and [`task_spec`] give the routing data, in the types of `crate::providers::spec`.
-use crate::providers::spec::{
-    AuthScheme, BodyKind, Host, HttpMethod, JsonSchemaFormat, PayloadStyle, Polling, ProviderSpec,
-    ProviderStatus, ResponseStyle, StreamStyle, TaskSpec, UnknownProvider, UnknownTask,
-};
 use std::fmt;
 use std::str::FromStr;
+use crate::providers::spec::{
+    AuthScheme, BodyKind, Host, HttpMethod, JsonSchemaFormat, PayloadStyle, Polling,
+    ProviderSpec, ProviderStatus, ResponseStyle, StreamStyle, TaskSpec, UnknownProvider,
+    UnknownTask,
+};
 /// Default origin of the Hugging Face router; a routed URL is this, then the
 /// provider's [`ProviderSpec::routed_prefix`], then the task route.
 pub const ROUTER_BASE_URL: &str = "https://router.huggingface.co";
@@ -280,7 +281,9 @@ impl serde::Serialize for Provider {
     }
 }
 impl<'de> serde::Deserialize<'de> for Provider {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         let id = String::deserialize(deserializer)?;
         id.parse().map_err(serde::de::Error::custom)
     }
@@ -558,57 +561,67 @@ impl Task {
         match self {
             Task::AudioClassification => &[Provider::HfInference],
             Task::AudioToAudio => &[Provider::HfInference],
-            Task::AutomaticSpeechRecognition => &[
-                Provider::Deepinfra,
-                Provider::FalAi,
-                Provider::HfInference,
-                Provider::Replicate,
-            ],
-            Task::ChatCompletion => &[
-                Provider::Baseten,
-                Provider::Cerebras,
-                Provider::Cohere,
-                Provider::Deepinfra,
-                Provider::FeatherlessAi,
-                Provider::FireworksAi,
-                Provider::Groq,
-                Provider::HfInference,
-                Provider::Hyperbolic,
-                Provider::Nebius,
-                Provider::Novita,
-                Provider::Nscale,
-                Provider::Openai,
-                Provider::Ovhcloud,
-                Provider::Publicai,
-                Provider::Sambanova,
-                Provider::Scaleway,
-                Provider::Together,
-                Provider::ZaiOrg,
-            ],
+            Task::AutomaticSpeechRecognition => {
+                &[
+                    Provider::Deepinfra,
+                    Provider::FalAi,
+                    Provider::HfInference,
+                    Provider::Replicate,
+                ]
+            }
+            Task::ChatCompletion => {
+                &[
+                    Provider::Baseten,
+                    Provider::Cerebras,
+                    Provider::Cohere,
+                    Provider::Deepinfra,
+                    Provider::FeatherlessAi,
+                    Provider::FireworksAi,
+                    Provider::Groq,
+                    Provider::HfInference,
+                    Provider::Hyperbolic,
+                    Provider::Nebius,
+                    Provider::Novita,
+                    Provider::Nscale,
+                    Provider::Openai,
+                    Provider::Ovhcloud,
+                    Provider::Publicai,
+                    Provider::Sambanova,
+                    Provider::Scaleway,
+                    Provider::Together,
+                    Provider::ZaiOrg,
+                ]
+            }
             Task::DepthEstimation => &[],
             Task::DocumentQuestionAnswering => &[Provider::HfInference],
-            Task::FeatureExtraction => &[
-                Provider::Deepinfra,
-                Provider::HfInference,
-                Provider::Nebius,
-                Provider::Sambanova,
-                Provider::Scaleway,
-                Provider::Together,
-            ],
+            Task::FeatureExtraction => {
+                &[
+                    Provider::Deepinfra,
+                    Provider::HfInference,
+                    Provider::Nebius,
+                    Provider::Sambanova,
+                    Provider::Scaleway,
+                    Provider::Together,
+                ]
+            }
             Task::FillMask => &[Provider::HfInference],
             Task::ImageClassification => &[Provider::HfInference],
             Task::ImageSegmentation => &[Provider::FalAi, Provider::HfInference],
             Task::ImageTextToImage => &[],
             Task::ImageTextToVideo => &[],
-            Task::ImageToImage => &[
-                Provider::FalAi,
-                Provider::HfInference,
-                Provider::Replicate,
-                Provider::Together,
-                Provider::Wavespeed,
-            ],
+            Task::ImageToImage => {
+                &[
+                    Provider::FalAi,
+                    Provider::HfInference,
+                    Provider::Replicate,
+                    Provider::Together,
+                    Provider::Wavespeed,
+                ]
+            }
             Task::ImageToText => &[Provider::HfInference],
-            Task::ImageToVideo => &[Provider::FalAi, Provider::Together, Provider::Wavespeed],
+            Task::ImageToVideo => {
+                &[Provider::FalAi, Provider::Together, Provider::Wavespeed]
+            }
             Task::ObjectDetection => &[Provider::HfInference],
             Task::QuestionAnswering => &[Provider::HfInference],
             Task::SentenceSimilarity => &[Provider::HfInference],
@@ -617,42 +630,50 @@ impl Task {
             Task::TabularClassification => &[Provider::HfInference],
             Task::TabularRegression => &[],
             Task::TextClassification => &[Provider::HfInference],
-            Task::TextGeneration => &[
-                Provider::Deepinfra,
-                Provider::FeatherlessAi,
-                Provider::HfInference,
-                Provider::Hyperbolic,
-                Provider::Nebius,
-                Provider::Novita,
-                Provider::Together,
-            ],
+            Task::TextGeneration => {
+                &[
+                    Provider::Deepinfra,
+                    Provider::FeatherlessAi,
+                    Provider::HfInference,
+                    Provider::Hyperbolic,
+                    Provider::Nebius,
+                    Provider::Novita,
+                    Provider::Together,
+                ]
+            }
             Task::TextToAudio => &[],
-            Task::TextToImage => &[
-                Provider::BlackForestLabs,
-                Provider::FalAi,
-                Provider::HfInference,
-                Provider::Hyperbolic,
-                Provider::Nebius,
-                Provider::Nscale,
-                Provider::Replicate,
-                Provider::Together,
-                Provider::Wavespeed,
-                Provider::ZaiOrg,
-            ],
-            Task::TextToSpeech => &[
-                Provider::Deepinfra,
-                Provider::FalAi,
-                Provider::HfInference,
-                Provider::Replicate,
-                Provider::Together,
-            ],
-            Task::TextToVideo => &[
-                Provider::FalAi,
-                Provider::Novita,
-                Provider::Replicate,
-                Provider::Together,
-                Provider::Wavespeed,
-            ],
+            Task::TextToImage => {
+                &[
+                    Provider::BlackForestLabs,
+                    Provider::FalAi,
+                    Provider::HfInference,
+                    Provider::Hyperbolic,
+                    Provider::Nebius,
+                    Provider::Nscale,
+                    Provider::Replicate,
+                    Provider::Together,
+                    Provider::Wavespeed,
+                    Provider::ZaiOrg,
+                ]
+            }
+            Task::TextToSpeech => {
+                &[
+                    Provider::Deepinfra,
+                    Provider::FalAi,
+                    Provider::HfInference,
+                    Provider::Replicate,
+                    Provider::Together,
+                ]
+            }
+            Task::TextToVideo => {
+                &[
+                    Provider::FalAi,
+                    Provider::Novita,
+                    Provider::Replicate,
+                    Provider::Together,
+                    Provider::Wavespeed,
+                ]
+            }
             Task::TokenClassification => &[Provider::HfInference],
             Task::Translation => &[Provider::HfInference],
             Task::VideoClassification => &[],
@@ -720,7 +741,9 @@ impl serde::Serialize for Task {
     }
 }
 impl<'de> serde::Deserialize<'de> for Task {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         let id = String::deserialize(deserializer)?;
         id.parse().map_err(serde::de::Error::custom)
     }
@@ -729,10 +752,14 @@ impl<'de> serde::Deserialize<'de> for Task {
 pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
     match (provider, task) {
         (Provider::Baseten, Task::ChatCompletion) => Some(&BASETEN_TASKS[0]),
-        (Provider::BlackForestLabs, Task::TextToImage) => Some(&BLACK_FOREST_LABS_TASKS[0]),
+        (Provider::BlackForestLabs, Task::TextToImage) => {
+            Some(&BLACK_FOREST_LABS_TASKS[0])
+        }
         (Provider::Cerebras, Task::ChatCompletion) => Some(&CEREBRAS_TASKS[0]),
         (Provider::Cohere, Task::ChatCompletion) => Some(&COHERE_TASKS[0]),
-        (Provider::Deepinfra, Task::AutomaticSpeechRecognition) => Some(&DEEPINFRA_TASKS[0]),
+        (Provider::Deepinfra, Task::AutomaticSpeechRecognition) => {
+            Some(&DEEPINFRA_TASKS[0])
+        }
         (Provider::Deepinfra, Task::ChatCompletion) => Some(&DEEPINFRA_TASKS[1]),
         (Provider::Deepinfra, Task::FeatureExtraction) => Some(&DEEPINFRA_TASKS[2]),
         (Provider::Deepinfra, Task::TextGeneration) => Some(&DEEPINFRA_TASKS[3]),
@@ -748,32 +775,56 @@ pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
         (Provider::FeatherlessAi, Task::TextGeneration) => Some(&FEATHERLESS_AI_TASKS[1]),
         (Provider::FireworksAi, Task::ChatCompletion) => Some(&FIREWORKS_AI_TASKS[0]),
         (Provider::Groq, Task::ChatCompletion) => Some(&GROQ_TASKS[0]),
-        (Provider::HfInference, Task::AudioClassification) => Some(&HF_INFERENCE_TASKS[0]),
+        (Provider::HfInference, Task::AudioClassification) => {
+            Some(&HF_INFERENCE_TASKS[0])
+        }
         (Provider::HfInference, Task::AudioToAudio) => Some(&HF_INFERENCE_TASKS[1]),
-        (Provider::HfInference, Task::AutomaticSpeechRecognition) => Some(&HF_INFERENCE_TASKS[2]),
+        (Provider::HfInference, Task::AutomaticSpeechRecognition) => {
+            Some(&HF_INFERENCE_TASKS[2])
+        }
         (Provider::HfInference, Task::ChatCompletion) => Some(&HF_INFERENCE_TASKS[3]),
-        (Provider::HfInference, Task::DocumentQuestionAnswering) => Some(&HF_INFERENCE_TASKS[4]),
+        (Provider::HfInference, Task::DocumentQuestionAnswering) => {
+            Some(&HF_INFERENCE_TASKS[4])
+        }
         (Provider::HfInference, Task::FeatureExtraction) => Some(&HF_INFERENCE_TASKS[5]),
         (Provider::HfInference, Task::FillMask) => Some(&HF_INFERENCE_TASKS[6]),
-        (Provider::HfInference, Task::ImageClassification) => Some(&HF_INFERENCE_TASKS[7]),
+        (Provider::HfInference, Task::ImageClassification) => {
+            Some(&HF_INFERENCE_TASKS[7])
+        }
         (Provider::HfInference, Task::ImageSegmentation) => Some(&HF_INFERENCE_TASKS[8]),
         (Provider::HfInference, Task::ImageToImage) => Some(&HF_INFERENCE_TASKS[9]),
         (Provider::HfInference, Task::ImageToText) => Some(&HF_INFERENCE_TASKS[10]),
         (Provider::HfInference, Task::ObjectDetection) => Some(&HF_INFERENCE_TASKS[11]),
         (Provider::HfInference, Task::QuestionAnswering) => Some(&HF_INFERENCE_TASKS[12]),
-        (Provider::HfInference, Task::SentenceSimilarity) => Some(&HF_INFERENCE_TASKS[13]),
+        (Provider::HfInference, Task::SentenceSimilarity) => {
+            Some(&HF_INFERENCE_TASKS[13])
+        }
         (Provider::HfInference, Task::Summarization) => Some(&HF_INFERENCE_TASKS[14]),
-        (Provider::HfInference, Task::TableQuestionAnswering) => Some(&HF_INFERENCE_TASKS[15]),
-        (Provider::HfInference, Task::TabularClassification) => Some(&HF_INFERENCE_TASKS[16]),
-        (Provider::HfInference, Task::TextClassification) => Some(&HF_INFERENCE_TASKS[17]),
+        (Provider::HfInference, Task::TableQuestionAnswering) => {
+            Some(&HF_INFERENCE_TASKS[15])
+        }
+        (Provider::HfInference, Task::TabularClassification) => {
+            Some(&HF_INFERENCE_TASKS[16])
+        }
+        (Provider::HfInference, Task::TextClassification) => {
+            Some(&HF_INFERENCE_TASKS[17])
+        }
         (Provider::HfInference, Task::TextGeneration) => Some(&HF_INFERENCE_TASKS[18]),
         (Provider::HfInference, Task::TextToImage) => Some(&HF_INFERENCE_TASKS[19]),
         (Provider::HfInference, Task::TextToSpeech) => Some(&HF_INFERENCE_TASKS[20]),
-        (Provider::HfInference, Task::TokenClassification) => Some(&HF_INFERENCE_TASKS[21]),
+        (Provider::HfInference, Task::TokenClassification) => {
+            Some(&HF_INFERENCE_TASKS[21])
+        }
         (Provider::HfInference, Task::Translation) => Some(&HF_INFERENCE_TASKS[22]),
-        (Provider::HfInference, Task::VisualQuestionAnswering) => Some(&HF_INFERENCE_TASKS[23]),
-        (Provider::HfInference, Task::ZeroShotClassification) => Some(&HF_INFERENCE_TASKS[24]),
-        (Provider::HfInference, Task::ZeroShotImageClassification) => Some(&HF_INFERENCE_TASKS[25]),
+        (Provider::HfInference, Task::VisualQuestionAnswering) => {
+            Some(&HF_INFERENCE_TASKS[23])
+        }
+        (Provider::HfInference, Task::ZeroShotClassification) => {
+            Some(&HF_INFERENCE_TASKS[24])
+        }
+        (Provider::HfInference, Task::ZeroShotImageClassification) => {
+            Some(&HF_INFERENCE_TASKS[25])
+        }
         (Provider::Hyperbolic, Task::ChatCompletion) => Some(&HYPERBOLIC_TASKS[0]),
         (Provider::Hyperbolic, Task::TextGeneration) => Some(&HYPERBOLIC_TASKS[1]),
         (Provider::Hyperbolic, Task::TextToImage) => Some(&HYPERBOLIC_TASKS[2]),
@@ -789,7 +840,9 @@ pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
         (Provider::Openai, Task::ChatCompletion) => Some(&OPENAI_TASKS[0]),
         (Provider::Ovhcloud, Task::ChatCompletion) => Some(&OVHCLOUD_TASKS[0]),
         (Provider::Publicai, Task::ChatCompletion) => Some(&PUBLICAI_TASKS[0]),
-        (Provider::Replicate, Task::AutomaticSpeechRecognition) => Some(&REPLICATE_TASKS[0]),
+        (Provider::Replicate, Task::AutomaticSpeechRecognition) => {
+            Some(&REPLICATE_TASKS[0])
+        }
         (Provider::Replicate, Task::ImageToImage) => Some(&REPLICATE_TASKS[1]),
         (Provider::Replicate, Task::TextToImage) => Some(&REPLICATE_TASKS[2]),
         (Provider::Replicate, Task::TextToSpeech) => Some(&REPLICATE_TASKS[3]),
@@ -816,32 +869,36 @@ pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
     }
 }
 /// The tasks of [`Provider::Baseten`], sorted by id.
-static BASETEN_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::OpenAi),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static BASETEN_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::OpenAi),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Baseten`].
 static BASETEN_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Baseten,
     display_name: "Baseten",
     status: ProviderStatus::Live,
     routed_prefix: Some("/baseten"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://inference.baseten.co",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://inference.baseten.co",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -849,32 +906,36 @@ static BASETEN_SPEC: ProviderSpec = ProviderSpec {
     tasks: &BASETEN_TASKS,
 };
 /// The tasks of [`Provider::BlackForestLabs`], sorted by id.
-static BLACK_FOREST_LABS_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::TextToImage,
-    method: HttpMethod::Post,
-    route: "/v1/{provider_id}",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::Provider,
-    json_schema_format: None,
-    renames: &[],
-    response: ResponseStyle::AssetUrl,
-    result_pointer: Some("/result/sample"),
-    polling: Polling::Bfl,
-    stream: StreamStyle::None,
-}];
+static BLACK_FOREST_LABS_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::TextToImage,
+        method: HttpMethod::Post,
+        route: "/v1/{provider_id}",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::Provider,
+        json_schema_format: None,
+        renames: &[],
+        response: ResponseStyle::AssetUrl,
+        result_pointer: Some("/result/sample"),
+        polling: Polling::Bfl,
+        stream: StreamStyle::None,
+    },
+];
 /// The table entry of [`Provider::BlackForestLabs`].
 static BLACK_FOREST_LABS_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::BlackForestLabs,
     display_name: "Black Forest Labs",
     status: ProviderStatus::Removed,
     routed_prefix: Some("/black-forest-labs"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.us1.bfl.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.us1.bfl.ai",
+        },
+    ],
     auth: AuthScheme::XKey,
     token_required: true,
     hub_mapping: true,
@@ -882,32 +943,36 @@ static BLACK_FOREST_LABS_SPEC: ProviderSpec = ProviderSpec {
     tasks: &BLACK_FOREST_LABS_TASKS,
 };
 /// The tasks of [`Provider::Cerebras`], sorted by id.
-static CEREBRAS_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::OpenAi),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static CEREBRAS_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::OpenAi),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Cerebras`].
 static CEREBRAS_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Cerebras,
     display_name: "Cerebras",
     status: ProviderStatus::Live,
     routed_prefix: Some("/cerebras"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.cerebras.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.cerebras.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -915,32 +980,36 @@ static CEREBRAS_SPEC: ProviderSpec = ProviderSpec {
     tasks: &CEREBRAS_TASKS,
 };
 /// The tasks of [`Provider::Cohere`], sorted by id.
-static COHERE_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/compatibility/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::JsonObject),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static COHERE_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/compatibility/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::JsonObject),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Cohere`].
 static COHERE_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Cohere,
     display_name: "Cohere",
     status: ProviderStatus::Live,
     routed_prefix: Some("/cohere"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.cohere.com",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.cohere.com",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1036,10 +1105,12 @@ static DEEPINFRA_SPEC: ProviderSpec = ProviderSpec {
     display_name: "DeepInfra",
     status: ProviderStatus::Live,
     routed_prefix: Some("/deepinfra"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.deepinfra.com",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.deepinfra.com",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1224,10 +1295,12 @@ static FEATHERLESS_AI_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Featherless AI",
     status: ProviderStatus::Live,
     routed_prefix: Some("/featherless-ai"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.featherless.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.featherless.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1235,32 +1308,36 @@ static FEATHERLESS_AI_SPEC: ProviderSpec = ProviderSpec {
     tasks: &FEATHERLESS_AI_TASKS,
 };
 /// The tasks of [`Provider::FireworksAi`], sorted by id.
-static FIREWORKS_AI_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/inference/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::JsonObject),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static FIREWORKS_AI_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/inference/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::JsonObject),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::FireworksAi`].
 static FIREWORKS_AI_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::FireworksAi,
     display_name: "Fireworks AI",
     status: ProviderStatus::Live,
     routed_prefix: Some("/fireworks-ai"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.fireworks.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.fireworks.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1268,32 +1345,36 @@ static FIREWORKS_AI_SPEC: ProviderSpec = ProviderSpec {
     tasks: &FIREWORKS_AI_TASKS,
 };
 /// The tasks of [`Provider::Groq`], sorted by id.
-static GROQ_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/openai/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::OpenAi),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static GROQ_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/openai/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::OpenAi),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Groq`].
 static GROQ_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Groq,
     display_name: "Groq",
     status: ProviderStatus::Live,
     routed_prefix: Some("/groq"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.groq.com",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.groq.com",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1789,10 +1870,12 @@ static HYPERBOLIC_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Hyperbolic",
     status: ProviderStatus::Removed,
     routed_prefix: Some("/hyperbolic"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.hyperbolic.xyz",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.hyperbolic.xyz",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1872,10 +1955,12 @@ static NEBIUS_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Nebius AI Studio",
     status: ProviderStatus::Removed,
     routed_prefix: Some("/nebius"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.studio.nebius.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.studio.nebius.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1939,10 +2024,12 @@ static NOVITA_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Novita AI",
     status: ProviderStatus::Live,
     routed_prefix: Some("/novita"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.novita.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.novita.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -1990,10 +2077,12 @@ static NSCALE_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Nscale",
     status: ProviderStatus::Live,
     routed_prefix: Some("/nscale"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://inference.api.nscale.com",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://inference.api.nscale.com",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2001,32 +2090,36 @@ static NSCALE_SPEC: ProviderSpec = ProviderSpec {
     tasks: &NSCALE_TASKS,
 };
 /// The tasks of [`Provider::Openai`], sorted by id.
-static OPENAI_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::OpenAi),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static OPENAI_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::OpenAi),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Openai`].
 static OPENAI_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Openai,
     display_name: "OpenAI",
     status: ProviderStatus::Live,
     routed_prefix: None,
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.openai.com",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.openai.com",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: false,
@@ -2034,32 +2127,36 @@ static OPENAI_SPEC: ProviderSpec = ProviderSpec {
     tasks: &OPENAI_TASKS,
 };
 /// The tasks of [`Provider::Ovhcloud`], sorted by id.
-static OVHCLOUD_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::OpenAi),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static OVHCLOUD_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::OpenAi),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Ovhcloud`].
 static OVHCLOUD_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Ovhcloud,
     display_name: "OVHcloud AI Endpoints",
     status: ProviderStatus::Live,
     routed_prefix: Some("/ovhcloud"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://oai.endpoints.kepler.ai.cloud.ovh.net",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://oai.endpoints.kepler.ai.cloud.ovh.net",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2067,32 +2164,36 @@ static OVHCLOUD_SPEC: ProviderSpec = ProviderSpec {
     tasks: &OVHCLOUD_TASKS,
 };
 /// The tasks of [`Provider::Publicai`], sorted by id.
-static PUBLICAI_TASKS: [TaskSpec; 1] = [TaskSpec {
-    task: Task::ChatCompletion,
-    method: HttpMethod::Post,
-    route: "/v1/chat/completions",
-    versioned_route: None,
-    host: Some("api"),
-    routed_query: None,
-    body: BodyKind::Json,
-    payload: PayloadStyle::OpenAiChat,
-    json_schema_format: Some(JsonSchemaFormat::OpenAi),
-    renames: &[],
-    response: ResponseStyle::OpenAiChat,
-    result_pointer: None,
-    polling: Polling::None,
-    stream: StreamStyle::OpenAiChat,
-}];
+static PUBLICAI_TASKS: [TaskSpec; 1] = [
+    TaskSpec {
+        task: Task::ChatCompletion,
+        method: HttpMethod::Post,
+        route: "/v1/chat/completions",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::OpenAiChat,
+        json_schema_format: Some(JsonSchemaFormat::OpenAi),
+        renames: &[],
+        response: ResponseStyle::OpenAiChat,
+        result_pointer: None,
+        polling: Polling::None,
+        stream: StreamStyle::OpenAiChat,
+    },
+];
 /// The table entry of [`Provider::Publicai`].
 static PUBLICAI_SPEC: ProviderSpec = ProviderSpec {
     provider: Provider::Publicai,
     display_name: "Public AI",
     status: ProviderStatus::Live,
     routed_prefix: Some("/publicai"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.publicai.co",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.publicai.co",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2188,10 +2289,12 @@ static REPLICATE_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Replicate",
     status: ProviderStatus::Live,
     routed_prefix: Some("/replicate"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.replicate.com",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.replicate.com",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2239,10 +2342,12 @@ static SAMBANOVA_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Sambanova",
     status: ProviderStatus::Removed,
     routed_prefix: Some("/sambanova"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.sambanova.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.sambanova.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2290,10 +2395,12 @@ static SCALEWAY_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Scaleway",
     status: ProviderStatus::Live,
     routed_prefix: Some("/scaleway"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.scaleway.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.scaleway.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2437,10 +2544,12 @@ static TOGETHER_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Together",
     status: ProviderStatus::Live,
     routed_prefix: Some("/together"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.together.xyz",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.together.xyz",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2520,10 +2629,12 @@ static WAVESPEED_SPEC: ProviderSpec = ProviderSpec {
     display_name: "WaveSpeedAI",
     status: ProviderStatus::Live,
     routed_prefix: Some("/wavespeed"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.wavespeed.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.wavespeed.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,
@@ -2571,10 +2682,12 @@ static ZAI_ORG_SPEC: ProviderSpec = ProviderSpec {
     display_name: "Z.ai",
     status: ProviderStatus::Live,
     routed_prefix: Some("/zai-org"),
-    hosts: &[Host {
-        name: "api",
-        base_url: "https://api.z.ai",
-    }],
+    hosts: &[
+        Host {
+            name: "api",
+            base_url: "https://api.z.ai",
+        },
+    ],
     auth: AuthScheme::Bearer,
     token_required: true,
     hub_mapping: true,

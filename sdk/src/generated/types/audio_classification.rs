@@ -15,19 +15,23 @@ pub struct AudioClassificationInput {
 /// Outputs for Audio Classification inference
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
-pub struct AudioClassificationOutput(pub Vec<crate::types::common::ClassificationOutput>);
+pub struct AudioClassificationOutput(
+    pub Vec<crate::types::common::ClassificationOutput>,
+);
 impl ::std::ops::Deref for AudioClassificationOutput {
     type Target = Vec<crate::types::common::ClassificationOutput>;
     fn deref(&self) -> &Vec<crate::types::common::ClassificationOutput> {
         &self.0
     }
 }
-impl From<AudioClassificationOutput> for Vec<crate::types::common::ClassificationOutput> {
+impl From<AudioClassificationOutput>
+for Vec<crate::types::common::ClassificationOutput> {
     fn from(value: AudioClassificationOutput) -> Self {
         value.0
     }
 }
-impl From<Vec<crate::types::common::ClassificationOutput>> for AudioClassificationOutput {
+impl From<Vec<crate::types::common::ClassificationOutput>>
+for AudioClassificationOutput {
     fn from(value: Vec<crate::types::common::ClassificationOutput>) -> Self {
         Self(value)
     }

@@ -280,10 +280,7 @@ pub struct ChatCompletionStreamOutputDeltaToolCall {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: Option<String>,
     pub index: i32,
-    #[serde(
-        rename = "type",
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
+    #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: Option<String>,
     #[serde(flatten)]
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
@@ -398,7 +395,10 @@ impl From<String> for ChatCompletionInputMessageContent {
 }
 impl ChatCompletionInputTool {
     /// Creates a value from its required fields (`function`, `type_`); every optional field is unset.
-    pub fn new(function: ChatCompletionInputFunctionDefinition, type_: impl Into<String>) -> Self {
+    pub fn new(
+        function: ChatCompletionInputFunctionDefinition,
+        type_: impl Into<String>,
+    ) -> Self {
         Self {
             function,
             type_: type_.into(),
@@ -553,7 +553,10 @@ impl ChatCompletionStreamOutput {
 }
 impl ChatCompletionStreamOutputChoice {
     /// Creates a value from its required fields (`delta`, `index`); every optional field is unset.
-    pub fn new(delta: crate::types::chat::ChatCompletionStreamOutputDelta, index: i32) -> Self {
+    pub fn new(
+        delta: crate::types::chat::ChatCompletionStreamOutputDelta,
+        index: i32,
+    ) -> Self {
         Self {
             delta,
             finish_reason: Default::default(),
@@ -620,8 +623,8 @@ impl ChatCompletionStreamOutputUsage {
         }
     }
 }
-pub use crate::types::chat::ChatCompletionInputGrammarType;
 pub use crate::types::chat::ChatCompletionInputMessage;
 pub use crate::types::chat::ChatCompletionInputToolChoice;
+pub use crate::types::chat::ChatCompletionInputGrammarType;
 pub use crate::types::chat::ChatCompletionOutputMessage;
 pub use crate::types::chat::ChatCompletionStreamOutputDelta;

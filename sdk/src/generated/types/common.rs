@@ -13,7 +13,15 @@ pub struct ClassificationOutput {
 }
 /// The function to apply to the model outputs in order to retrieve the scores.
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum ClassificationOutputTransform {
     #[serde(rename = "sigmoid")]
@@ -28,7 +36,15 @@ pub enum ClassificationOutputTransform {
 }
 /// `EarlyStoppingMode`
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum EarlyStoppingMode {
     #[serde(rename = "never")]

@@ -34,7 +34,15 @@ pub struct FeatureExtractionInput {
 }
 /// `FeatureExtractionInputTruncationDirection`
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum FeatureExtractionInputTruncationDirection {
     #[serde(rename = "left")]

@@ -15,19 +15,23 @@ pub struct ImageClassificationInput {
 /// Outputs of inference for the Image Classification task
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
-pub struct ImageClassificationOutput(pub Vec<crate::types::common::ClassificationOutput>);
+pub struct ImageClassificationOutput(
+    pub Vec<crate::types::common::ClassificationOutput>,
+);
 impl ::std::ops::Deref for ImageClassificationOutput {
     type Target = Vec<crate::types::common::ClassificationOutput>;
     fn deref(&self) -> &Vec<crate::types::common::ClassificationOutput> {
         &self.0
     }
 }
-impl From<ImageClassificationOutput> for Vec<crate::types::common::ClassificationOutput> {
+impl From<ImageClassificationOutput>
+for Vec<crate::types::common::ClassificationOutput> {
     fn from(value: ImageClassificationOutput) -> Self {
         value.0
     }
 }
-impl From<Vec<crate::types::common::ClassificationOutput>> for ImageClassificationOutput {
+impl From<Vec<crate::types::common::ClassificationOutput>>
+for ImageClassificationOutput {
     fn from(value: Vec<crate::types::common::ClassificationOutput>) -> Self {
         Self(value)
     }

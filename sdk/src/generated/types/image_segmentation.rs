@@ -63,7 +63,15 @@ pub struct ImageSegmentationParameters {
 }
 /// Segmentation task to be performed, depending on model capabilities.
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum ImageSegmentationSubtask {
     #[serde(rename = "instance")]

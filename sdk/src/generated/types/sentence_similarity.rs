@@ -42,19 +42,23 @@ impl From<Vec<f64>> for SentenceSimilarityOutput {
 /// `SentenceSimilarityParameters`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
-pub struct SentenceSimilarityParameters(pub ::serde_json::Map<String, ::serde_json::Value>);
+pub struct SentenceSimilarityParameters(
+    pub ::serde_json::Map<String, ::serde_json::Value>,
+);
 impl ::std::ops::Deref for SentenceSimilarityParameters {
     type Target = ::serde_json::Map<String, ::serde_json::Value>;
     fn deref(&self) -> &::serde_json::Map<String, ::serde_json::Value> {
         &self.0
     }
 }
-impl From<SentenceSimilarityParameters> for ::serde_json::Map<String, ::serde_json::Value> {
+impl From<SentenceSimilarityParameters>
+for ::serde_json::Map<String, ::serde_json::Value> {
     fn from(value: SentenceSimilarityParameters) -> Self {
         value.0
     }
 }
-impl From<::serde_json::Map<String, ::serde_json::Value>> for SentenceSimilarityParameters {
+impl From<::serde_json::Map<String, ::serde_json::Value>>
+for SentenceSimilarityParameters {
     fn from(value: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
         Self(value)
     }

@@ -35,7 +35,15 @@ pub struct SummarizationParameters {
 }
 /// The truncation strategy to use.
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum SummarizationTruncationStrategy {
     #[serde(rename = "do_not_truncate")]

@@ -77,7 +77,15 @@ pub struct TableQuestionAnsweringParameters {
 ///
 /// Server default: `do_not_pad`.
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum TableQuestionAnsweringParametersPadding {
     #[serde(rename = "do_not_pad")]

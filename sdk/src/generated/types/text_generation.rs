@@ -165,7 +165,15 @@ pub struct TextGenerationOutputDetails {
 }
 /// `TextGenerationOutputFinishReason`
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum TextGenerationOutputFinishReason {
     #[serde(rename = "length")]
@@ -218,7 +226,15 @@ pub struct TextGenerationStreamOutput {
 }
 /// `TextGenerationStreamOutputFinishReason`
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum TextGenerationStreamOutputFinishReason {
     #[serde(rename = "length")]

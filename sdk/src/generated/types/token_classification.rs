@@ -5,7 +5,15 @@
 //! Generated from the Hub's task schemas (`@huggingface/tasks` 0.21.54).
 /// The strategy used to fuse tokens based on model predictions
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum TokenClassificationAggregationStrategy {
     /// Do not aggregate tokens

@@ -41,7 +41,15 @@ pub struct TranslationParameters {
 }
 /// The truncation strategy to use.
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
 )]
 pub enum TranslationTruncationStrategy {
     #[serde(rename = "do_not_truncate")]

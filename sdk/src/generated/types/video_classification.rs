@@ -15,19 +15,23 @@ pub struct VideoClassificationInput {
 /// Outputs of inference for the Video Classification task
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
-pub struct VideoClassificationOutput(pub Vec<crate::types::common::ClassificationOutput>);
+pub struct VideoClassificationOutput(
+    pub Vec<crate::types::common::ClassificationOutput>,
+);
 impl ::std::ops::Deref for VideoClassificationOutput {
     type Target = Vec<crate::types::common::ClassificationOutput>;
     fn deref(&self) -> &Vec<crate::types::common::ClassificationOutput> {
         &self.0
     }
 }
-impl From<VideoClassificationOutput> for Vec<crate::types::common::ClassificationOutput> {
+impl From<VideoClassificationOutput>
+for Vec<crate::types::common::ClassificationOutput> {
     fn from(value: VideoClassificationOutput) -> Self {
         value.0
     }
 }
-impl From<Vec<crate::types::common::ClassificationOutput>> for VideoClassificationOutput {
+impl From<Vec<crate::types::common::ClassificationOutput>>
+for VideoClassificationOutput {
     fn from(value: Vec<crate::types::common::ClassificationOutput>) -> Self {
         Self(value)
     }

@@ -14,19 +14,23 @@ pub struct ZeroShotClassificationInput {
 /// Outputs of inference for the Zero Shot Classification task
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
-pub struct ZeroShotClassificationOutput(pub Vec<crate::types::common::ClassificationOutput>);
+pub struct ZeroShotClassificationOutput(
+    pub Vec<crate::types::common::ClassificationOutput>,
+);
 impl ::std::ops::Deref for ZeroShotClassificationOutput {
     type Target = Vec<crate::types::common::ClassificationOutput>;
     fn deref(&self) -> &Vec<crate::types::common::ClassificationOutput> {
         &self.0
     }
 }
-impl From<ZeroShotClassificationOutput> for Vec<crate::types::common::ClassificationOutput> {
+impl From<ZeroShotClassificationOutput>
+for Vec<crate::types::common::ClassificationOutput> {
     fn from(value: ZeroShotClassificationOutput) -> Self {
         value.0
     }
 }
-impl From<Vec<crate::types::common::ClassificationOutput>> for ZeroShotClassificationOutput {
+impl From<Vec<crate::types::common::ClassificationOutput>>
+for ZeroShotClassificationOutput {
     fn from(value: Vec<crate::types::common::ClassificationOutput>) -> Self {
         Self(value)
     }
@@ -45,7 +49,10 @@ pub struct ZeroShotClassificationParameters {
 }
 impl ZeroShotClassificationInput {
     /// Creates a value from its required fields (`inputs`, `parameters`); every optional field is unset.
-    pub fn new(inputs: impl Into<String>, parameters: ZeroShotClassificationParameters) -> Self {
+    pub fn new(
+        inputs: impl Into<String>,
+        parameters: ZeroShotClassificationParameters,
+    ) -> Self {
         Self {
             inputs: inputs.into(),
             parameters,

@@ -14,19 +14,23 @@ pub struct ZeroShotImageClassificationInput {
 /// Outputs of inference for the Zero Shot Image Classification task
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
-pub struct ZeroShotImageClassificationOutput(pub Vec<crate::types::common::ClassificationOutput>);
+pub struct ZeroShotImageClassificationOutput(
+    pub Vec<crate::types::common::ClassificationOutput>,
+);
 impl ::std::ops::Deref for ZeroShotImageClassificationOutput {
     type Target = Vec<crate::types::common::ClassificationOutput>;
     fn deref(&self) -> &Vec<crate::types::common::ClassificationOutput> {
         &self.0
     }
 }
-impl From<ZeroShotImageClassificationOutput> for Vec<crate::types::common::ClassificationOutput> {
+impl From<ZeroShotImageClassificationOutput>
+for Vec<crate::types::common::ClassificationOutput> {
     fn from(value: ZeroShotImageClassificationOutput) -> Self {
         value.0
     }
 }
-impl From<Vec<crate::types::common::ClassificationOutput>> for ZeroShotImageClassificationOutput {
+impl From<Vec<crate::types::common::ClassificationOutput>>
+for ZeroShotImageClassificationOutput {
     fn from(value: Vec<crate::types::common::ClassificationOutput>) -> Self {
         Self(value)
     }

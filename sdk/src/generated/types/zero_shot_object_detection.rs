@@ -74,7 +74,10 @@ impl BoundingBox {
 }
 impl ZeroShotObjectDetectionInput {
     /// Creates a value from its required fields (`inputs`, `parameters`); every optional field is unset.
-    pub fn new(inputs: impl Into<String>, parameters: ZeroShotObjectDetectionParameters) -> Self {
+    pub fn new(
+        inputs: impl Into<String>,
+        parameters: ZeroShotObjectDetectionParameters,
+    ) -> Self {
         Self {
             inputs: inputs.into(),
             parameters,
