@@ -120,6 +120,11 @@ impl fmt::Debug for InferenceClient {
 
 impl InferenceClient {
     /// A client with no token and default settings (enough for a local server given by URL).
+    ///
+    /// # Panics
+    ///
+    /// If the TLS backend cannot be initialized (as `reqwest::Client::new` does); use
+    /// [`builder`](Self::builder) to handle that as an error.
     pub fn new() -> Self {
         Self::builder()
             .build()
@@ -312,6 +317,8 @@ impl InferenceClientBuilder {
     }
 
     /// Use this `reqwest::Client` (its pool, proxy and TLS settings) instead of building one.
+    /// Give it a redirect policy that does not follow redirects to other hosts, or a provider
+    /// key sent in a custom header could follow one.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -418,6 +425,7 @@ impl InferenceClientBuilder {
         let http = match self.http {
             Some(client) => client,
             None => reqwest::Client::builder()
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
@@ -441,6 +449,34 @@ impl InferenceClientBuilder {
             }),
         })
     }
+}
+
+/// Redirects are followed only within the same origin (scheme, host, port): credentials such as
+/// fal-ai's `Key` or Black Forest Labs' `X-Key` header must never reach another host, and
+/// `reqwest` only strips `Authorization` on a cross-host redirect. A cross-origin redirect is
+/// returned as it is, and the call fails with its status.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            return attempt.error("more than 10 redirects");
+        }
+        let origin = |u: &Url| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_owned),
+                u.port_or_known_default(),
+            )
+        };
+        let same = attempt
+            .previous()
+            .last()
+            .is_some_and(|previous| origin(previous) == origin(attempt.url()));
+        if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 #[cfg(test)]

@@ -285,3 +285,23 @@ async fn user_headers_bill_to_and_auth_are_sent() {
     assert!(head.contains("authorization: bearer hf_transporttesttoken0123456789"));
     assert!(head.contains("user-agent: hf-inference-rust/"));
 }
+
+#[tokio::test]
+async fn credentials_never_follow_a_redirect_to_another_host() {
+    let (other, other_seen) = serve(vec![canned(200, &[], OK_CHAT)]).await;
+    let location: &'static str = Box::leak(format!("{other}/v1/chat/completions").into_boxed_str());
+    let (base, seen) = serve(vec![canned(307, &[("location", location)], "")]).await;
+    let client = InferenceClient::builder()
+        .base_url(&base)
+        .token("hf_transportTestToken0123456789")
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = client.chat_completion(hello()).send().await.unwrap_err();
+    assert_eq!(err.status(), Some(307), "{err:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(
+        other_seen.lock().unwrap().is_empty(),
+        "the other host must not be contacted with our credentials"
+    );
+}
