@@ -520,6 +520,12 @@ const PATCHES: &[Patch] = &[
         },
     },
     Patch {
+        name: "R13h-tgi-stream-index-optional",
+        task: "text-generation",
+        why: "TGI streams before 1.0 send token events without `index` (a recorded hf-inference stream does).",
+        apply: |defs| unrequire(defs, "TextGenerationStreamOutput", &["index"]),
+    },
+    Patch {
         name: "R13g-asr-open-timestamp",
         task: "automatic-speech-recognition",
         why: "Whisper's last chunk can end with `[start, null]`.",

@@ -14,7 +14,8 @@ use crate::CodegenError;
 pub const COMMON_PATH: &str = "crate::types::common";
 
 /// A schema type replaced by a hand-written one, because typify's reading of its union is
-/// poor (see `sdk/src/types/chat.rs`).
+/// poor (`sdk/src/types/chat.rs`), or whose schema is narrower than what servers send
+/// (`sdk/src/types/embedding.rs`: embeddings nested at any depth).
 pub struct Replacement {
     /// Task whose schema defines it.
     pub task: &'static str,
@@ -55,6 +56,12 @@ pub const REPLACEMENTS: &[Replacement] = &[
         name: "ChatCompletionOutputMessage",
         path: "crate::types::chat::ChatCompletionOutputMessage",
         uses: &["ChatCompletionOutputToolCall"],
+    },
+    Replacement {
+        task: "feature-extraction",
+        name: "FeatureExtractionOutput",
+        path: "crate::types::embedding::FeatureExtractionOutput",
+        uses: &[],
     },
     Replacement {
         task: "chat-completion",

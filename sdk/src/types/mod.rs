@@ -27,5 +27,6 @@
 //! ```
 
 pub mod chat;
+pub mod embedding;
 
 pub use crate::generated::types::*;

@@ -65,29 +65,6 @@ impl From<Vec<String>> for FeatureExtractionInputs {
         Self::Array(value)
     }
 }
-/// Feature Extraction Output.
-///
-/// Auto-generated from TEI specs.
-/// For more details, check out <https://github.com/huggingface/huggingface.js/blob/main/packages/tasks/scripts/inference-tei-import.ts>.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-#[serde(transparent)]
-pub struct FeatureExtractionOutput(pub Vec<Vec<f32>>);
-impl ::std::ops::Deref for FeatureExtractionOutput {
-    type Target = Vec<Vec<f32>>;
-    fn deref(&self) -> &Vec<Vec<f32>> {
-        &self.0
-    }
-}
-impl From<FeatureExtractionOutput> for Vec<Vec<f32>> {
-    fn from(value: FeatureExtractionOutput) -> Self {
-        value.0
-    }
-}
-impl From<Vec<Vec<f32>>> for FeatureExtractionOutput {
-    fn from(value: Vec<Vec<f32>>) -> Self {
-        Self(value)
-    }
-}
 impl FeatureExtractionInput {
     /// Creates a value from its required fields (`inputs`); every optional field is unset.
     pub fn new(inputs: FeatureExtractionInputs) -> Self {
@@ -140,3 +117,4 @@ impl From<String> for FeatureExtractionInputs {
         Self::String(value)
     }
 }
+pub use crate::types::embedding::FeatureExtractionOutput;

@@ -217,7 +217,8 @@ pub struct TextGenerationStreamOutput {
     pub details: Option<TextGenerationStreamOutputStreamDetails>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub generated_text: Option<String>,
-    pub index: i32,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub index: Option<i32>,
     pub token: TextGenerationStreamOutputToken,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub top_tokens: Vec<TextGenerationStreamOutputToken>,
@@ -395,12 +396,12 @@ impl TextGenerationOutputToken {
     }
 }
 impl TextGenerationStreamOutput {
-    /// Creates a value from its required fields (`index`, `token`); every optional field is unset.
-    pub fn new(index: i32, token: TextGenerationStreamOutputToken) -> Self {
+    /// Creates a value from its required fields (`token`); every optional field is unset.
+    pub fn new(token: TextGenerationStreamOutputToken) -> Self {
         Self {
             details: Default::default(),
             generated_text: Default::default(),
-            index,
+            index: Default::default(),
             token,
             top_tokens: Default::default(),
             extra: Default::default(),
