@@ -91,99 +91,13 @@ struct KnownGap {
     expect: &'static str,
 }
 
-const FEATURES_RANK_1: &str = "`FeatureExtractionOutput` is `Vec<Vec<f32>>` (rank 2), but a \
-    sentence-transformers model given one string answers one flat embedding `[768 numbers]` (rank 1)";
-const FEATURES_RANK_4: &str = "`FeatureExtractionOutput` is `Vec<Vec<f32>>` (rank 2), but \
-    facebook/bart-base answers token-level hidden states `[2 inputs][1][3 tokens][768]` (rank 4)";
-
 /// Tapes whose body a generated type cannot round-trip today. Each entry must fail, for
 /// the recorded reason; an entry that passes (the schema was fixed) fails the test until
 /// it is removed from this list.
 const KNOWN_SCHEMA_GAPS: &[KnownGap] = &[
-    KnownGap {
-        tape: "hf-inference__feature-extraction__0084272974d1.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0][0]",
-        reason: FEATURES_RANK_4,
-        expect: "invalid type: sequence, expected f32",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__0f1f12180136.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0][0]",
-        reason: FEATURES_RANK_4,
-        expect: "invalid type: sequence, expected f32",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__292ddf9b92ce.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0][0]",
-        reason: FEATURES_RANK_4,
-        expect: "invalid type: sequence, expected f32",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__98fa35cb6523.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0][0]",
-        reason: FEATURES_RANK_4,
-        expect: "invalid type: sequence, expected f32",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__9d52f5ffa68c.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0][0]",
-        reason: FEATURES_RANK_4,
-        expect: "invalid type: sequence, expected f32",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__4c045393fd66.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0]",
-        reason: FEATURES_RANK_1,
-        expect: "expected a sequence",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__7364916c1dcc.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0]",
-        reason: FEATURES_RANK_1,
-        expect: "expected a sequence",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__8e3a4c738704.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0]",
-        reason: FEATURES_RANK_1,
-        expect: "expected a sequence",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__c854f8a0cfad.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0]",
-        reason: FEATURES_RANK_1,
-        expect: "expected a sequence",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__cfcdec98f6f8.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0]",
-        reason: FEATURES_RANK_1,
-        expect: "expected a sequence",
-    },
-    KnownGap {
-        tape: "hf-inference__feature-extraction__fbd547188138.json",
-        type_name: "FeatureExtractionOutput",
-        field: "$[0]",
-        reason: FEATURES_RANK_1,
-        expect: "expected a sequence",
-    },
-    KnownGap {
-        tape: "hf-inference__text-generation__3694ddcced22.json",
-        type_name: "TextGenerationStreamOutput",
-        field: "$.index",
-        reason: "TGI token events of this (2023) server carry no `index`; the type requires `index: i32`",
-        expect: "missing field `index`",
-    },
+    // None today. Flat and rank-4 embeddings are read by the hand-written
+    // `FeatureExtractionOutput` (sdk/src/types/embedding.rs); pre-1.0 TGI stream events
+    // without `index` by schema patch R13h.
 ];
 
 // ------------------------------------------------------------------------------------------------
@@ -243,7 +157,8 @@ const TGI_ONE_F32: &[&str] = &[
     "$.details.best_of_sequences[*].top_tokens[*][*].logprob",
 ];
 const TGI_STREAM_F32: &[&str] = &["$.token.logprob", "$.top_tokens[*].logprob"];
-const EMBEDDINGS_F32: &[&str] = &["$[*][*]"];
+// Embeddings are `f32` at every depth servers nest them (rank 1 to rank 4 in the tapes).
+const EMBEDDINGS_F32: &[&str] = &["$[*]", "$[*][*]", "$[*][*][*]", "$[*][*][*][*]"];
 
 /// How the body is laid out.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,221 +1,201 @@
-//! [`FeatureExtractionOutput`]: embeddings of any shape, stored flat.
+//! [`FeatureExtractionOutput`]: embeddings nested at any depth.
 //!
 //! The Hub's schema says "one vector per input" (`[[f32]]`), but real servers also answer one
 //! flat vector (sentence-transformers given one string) and token-level hidden states nested
-//! three or four levels deep. This type accepts every rectangular nesting, keeps the numbers in
-//! one contiguous `Vec<f32>` (no per-row allocation), and records the shape, like the NumPy
-//! array the Python client returns.
+//! three or four levels deep, whose token counts differ from input to input (ragged). This type
+//! reads all of them without buffering: each level is decoded once, straight into `Vec<f32>`
+//! leaves.
 
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
-use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-/// An n-dimensional array of `f32` in row-major order.
+/// A vector of `f32`, or a list of such arrays nested to any depth.
 ///
 /// ```
 /// use hf_inference::types::feature_extraction::FeatureExtractionOutput;
 ///
+/// // One vector per input: the usual sentence-embedding answer.
 /// let out: FeatureExtractionOutput = serde_json::from_str("[[0.5, 1.0], [2.0, 3.0]]").unwrap();
-/// assert_eq!(out.shape(), &[2, 2]);
+/// assert_eq!(out.shape(), Some(vec![2, 2]));
 /// assert_eq!(out.rows().nth(1), Some(&[2.0, 3.0][..]));
+///
+/// // One flat vector (a single input to sentence-transformers).
 /// let one: FeatureExtractionOutput = serde_json::from_str("[0.25, 0.75]").unwrap();
-/// assert_eq!(one.shape(), &[2]);
-/// assert_eq!(serde_json::to_string(&one).unwrap(), "[0.25,0.75]");
+/// assert_eq!(one.shape(), Some(vec![2]));
+///
+/// // Token-level hidden states of two inputs of different lengths: ragged, no single shape.
+/// let ragged: FeatureExtractionOutput = serde_json::from_str("[[[1, 2]], [[3, 4], [5, 6]]]").unwrap();
+/// assert_eq!(ragged.shape(), None);
+/// assert_eq!(ragged.rows().count(), 3);
 /// ```
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct FeatureExtractionOutput {
-    shape: Vec<usize>,
-    data: Vec<f32>,
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FeatureExtractionOutput {
+    /// The innermost level: one vector.
+    Vector(Vec<f32>),
+    /// A list of arrays one level shallower (per input, per token, …).
+    Nested(Vec<FeatureExtractionOutput>),
 }
 
 impl FeatureExtractionOutput {
-    /// Builds an array from its shape and row-major data; `None` if they do not agree.
-    pub fn from_parts(shape: Vec<usize>, data: Vec<f32>) -> Option<Self> {
-        (shape.iter().product::<usize>() == data.len() && !shape.is_empty())
-            .then_some(Self { shape, data })
+    /// The innermost vectors in order (one per input for sentence embeddings, one per token
+    /// for hidden states).
+    pub fn rows(&self) -> Rows<'_> {
+        Rows { stack: vec![self] }
     }
 
-    /// The size of each dimension, outermost first (`[inputs, dimensions]` for sentence
-    /// embeddings).
-    pub fn shape(&self) -> &[usize] {
-        &self.shape
+    /// The size of each level, outermost first, when the array is rectangular.
+    pub fn shape(&self) -> Option<Vec<usize>> {
+        match self {
+            Self::Vector(v) => Some(vec![v.len()]),
+            Self::Nested(items) => {
+                let mut inner: Option<Vec<usize>> = None;
+                for item in items {
+                    let shape = item.shape()?;
+                    match &inner {
+                        None => inner = Some(shape),
+                        Some(s) if *s == shape => {}
+                        Some(_) => return None,
+                    }
+                }
+                let mut shape = vec![items.len()];
+                shape.extend(inner.unwrap_or_default());
+                Some(shape)
+            }
+        }
     }
 
-    /// Every number, row-major.
-    pub fn as_slice(&self) -> &[f32] {
-        &self.data
-    }
-
-    /// The innermost vectors (one per input for sentence embeddings; one per token for
-    /// hidden states). A 1-D array is a single row.
-    pub fn rows(&self) -> std::slice::ChunksExact<'_, f32> {
-        let width = self.shape.last().copied().unwrap_or(0).max(1);
-        self.data.chunks_exact(width)
-    }
-
-    /// The numbers and the shape.
-    pub fn into_parts(self) -> (Vec<usize>, Vec<f32>) {
-        (self.shape, self.data)
+    /// One vector per input, when the answer has that shape (a list of vectors, or a single
+    /// vector for a single input).
+    pub fn into_vectors(self) -> Option<Vec<Vec<f32>>> {
+        match self {
+            Self::Vector(v) => Some(vec![v]),
+            Self::Nested(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Self::Vector(v) => Some(v),
+                    Self::Nested(_) => None,
+                })
+                .collect(),
+        }
     }
 }
 
 impl From<Vec<Vec<f32>>> for FeatureExtractionOutput {
     fn from(rows: Vec<Vec<f32>>) -> Self {
-        let width = rows.first().map_or(0, Vec::len);
-        let shape = vec![rows.len(), width];
-        let data = rows.into_iter().flatten().collect();
-        Self { shape, data }
+        Self::Nested(rows.into_iter().map(Self::Vector).collect())
     }
 }
 
-impl Serialize for FeatureExtractionOutput {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        fn level<S: Serializer>(
-            serializer: S,
-            shape: &[usize],
-            data: &[f32],
-        ) -> Result<S::Ok, S::Error> {
-            struct Nested<'a>(&'a [usize], &'a [f32]);
-            impl Serialize for Nested<'_> {
-                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    level(s, self.0, self.1)
-                }
+impl From<Vec<f32>> for FeatureExtractionOutput {
+    fn from(vector: Vec<f32>) -> Self {
+        Self::Vector(vector)
+    }
+}
+
+/// Iterator over the innermost vectors of a [`FeatureExtractionOutput`], depth first.
+#[derive(Debug, Clone)]
+pub struct Rows<'a> {
+    stack: Vec<&'a FeatureExtractionOutput>,
+}
+
+impl<'a> Iterator for Rows<'a> {
+    type Item = &'a [f32];
+
+    fn next(&mut self) -> Option<&'a [f32]> {
+        while let Some(top) = self.stack.pop() {
+            match top {
+                FeatureExtractionOutput::Vector(v) => return Some(v),
+                FeatureExtractionOutput::Nested(items) => self.stack.extend(items.iter().rev()),
             }
-            let (len, rest) = shape.split_first().map_or((0, &[][..]), |(l, r)| (*l, r));
-            let mut seq = serializer.serialize_seq(Some(len))?;
-            if rest.is_empty() {
-                for x in data {
-                    seq.serialize_element(x)?;
-                }
-            } else {
-                let step = rest.iter().product::<usize>();
-                for i in 0..len {
-                    seq.serialize_element(&Nested(rest, &data[i * step..(i + 1) * step]))?;
-                }
-            }
-            seq.end()
         }
-        level(serializer, &self.shape, &self.data)
+        None
     }
 }
 
 impl<'de> Deserialize<'de> for FeatureExtractionOutput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut builder = Builder::default();
-        Element {
-            depth: 0,
-            builder: &mut builder,
-        }
-        .deserialize(deserializer)?;
-        let levels = builder.leaf_depth.unwrap_or(builder.shape.len());
-        let shape = builder.shape[..levels.min(builder.shape.len())]
-            .iter()
-            .map(|n| n.unwrap_or(0))
-            .collect::<Vec<_>>();
-        if shape.is_empty() {
-            return Err(de::Error::custom(
-                "expected an array of numbers, found a number",
-            ));
-        }
-        Ok(FeatureExtractionOutput {
-            shape,
-            data: builder.data,
-        })
+        deserializer.deserialize_seq(ArrayVisitor)
     }
 }
 
-/// What the decoder has learned so far: the depth at which numbers sit and the length of every
-/// level, both fixed by the first occurrence and checked against every other.
-#[derive(Default)]
-struct Builder {
-    leaf_depth: Option<usize>,
-    shape: Vec<Option<usize>>,
-    data: Vec<f32>,
-}
+/// Reads one array: its first element decides whether it is a vector (numbers) or a list of
+/// arrays; every other element must be of the same kind.
+struct ArrayVisitor;
 
-impl Builder {
-    fn leaf<E: de::Error>(&mut self, depth: usize, value: f32) -> Result<(), E> {
-        match self.leaf_depth {
-            None => self.leaf_depth = Some(depth),
-            Some(d) if d == depth => {}
-            Some(_) => return Err(E::custom("ragged array: numbers at different depths")),
-        }
-        self.data.push(value);
-        Ok(())
-    }
-
-    fn close<E: de::Error>(&mut self, depth: usize, len: usize) -> Result<(), E> {
-        if self.shape.len() <= depth {
-            self.shape.resize(depth + 1, None);
-        }
-        match self.shape[depth] {
-            None => self.shape[depth] = Some(len),
-            Some(n) if n == len => {}
-            Some(n) => {
-                return Err(E::custom(format!(
-                    "ragged array: a row at depth {depth} has {len} elements, another {n}"
-                )));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One element at a given depth: a number (a leaf) or an array (one level deeper).
-struct Element<'b> {
-    depth: usize,
-    builder: &'b mut Builder,
-}
-
-impl<'de> DeserializeSeed<'de> for Element<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Element<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for ArrayVisitor {
+    type Value = FeatureExtractionOutput;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a rectangular nested array of numbers")
+        f.write_str("an array of numbers, or of such arrays")
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        self.builder.leaf(self.depth, v as f32)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        self.builder.leaf(self.depth, v as f32)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        self.builder.leaf(self.depth, v as f32)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if self.builder.leaf_depth.is_some_and(|d| self.depth >= d) {
-            return Err(de::Error::custom(
-                "ragged array: an array where a number was expected",
-            ));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let Some(first) = seq.next_element_seed(ElementSeed)? else {
+            return Ok(FeatureExtractionOutput::Vector(Vec::new()));
+        };
+        let hint = seq.size_hint().unwrap_or(0) + 1;
+        match first {
+            Element::Number(x) => {
+                let mut vector = Vec::with_capacity(hint);
+                vector.push(x);
+                while let Some(x) = seq.next_element::<f32>()? {
+                    vector.push(x);
+                }
+                Ok(FeatureExtractionOutput::Vector(vector))
+            }
+            Element::Array(inner) => {
+                let mut items = Vec::with_capacity(hint);
+                items.push(inner);
+                while let Some(inner) = seq.next_element::<FeatureExtractionOutput>()? {
+                    items.push(inner);
+                }
+                Ok(FeatureExtractionOutput::Nested(items))
+            }
         }
-        if self.depth == 0 {
-            self.builder.data.reserve(seq.size_hint().unwrap_or(0));
-        }
-        let mut len = 0;
-        while seq
-            .next_element_seed(Element {
-                depth: self.depth + 1,
-                builder: &mut *self.builder,
-            })?
-            .is_some()
-        {
-            len += 1;
-        }
-        self.builder.close(self.depth, len)
+    }
+}
+
+enum Element {
+    Number(f32),
+    Array(FeatureExtractionOutput),
+}
+
+struct ElementSeed;
+
+impl<'de> DeserializeSeed<'de> for ElementSeed {
+    type Value = Element;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Element, D::Error> {
+        deserializer.deserialize_any(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Element;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or an array")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Element, E> {
+        Ok(Element::Number(v as f32))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Element, E> {
+        Ok(Element::Number(v as f32))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Element, E> {
+        Ok(Element::Number(v as f32))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
+        ArrayVisitor.visit_seq(seq).map(Element::Array)
     }
 }
 
@@ -228,31 +208,32 @@ mod tests {
     }
 
     #[test]
-    fn every_rectangular_depth_round_trips() {
+    fn every_depth_round_trips() {
         for (text, shape) in [
-            ("[0.5,1.5]", vec![2]),
-            ("[[0.5,1.5],[2.5,3.5],[4.5,5.5]]", vec![3, 2]),
-            ("[[[[1.0,2.0,3.0]],[[4.0,5.0,6.0]]]]", vec![1, 2, 1, 3]),
-            ("[]", vec![0]),
-            ("[[],[]]", vec![2, 0]),
+            ("[0.5,1.5]", Some(vec![2])),
+            ("[[0.5,1.5],[2.5,3.5],[4.5,5.5]]", Some(vec![3, 2])),
+            (
+                "[[[[1.0,2.0,3.0]],[[4.0,5.0,6.0]]]]",
+                Some(vec![1, 2, 1, 3]),
+            ),
+            ("[[[1.0,2.0]],[[3.0,4.0],[5.0,6.0]]]", None),
+            ("[]", Some(vec![0])),
         ] {
             let out = parse(text).unwrap();
-            assert_eq!(out.shape(), &shape[..], "{text}");
-            let back = serde_json::to_string(&out).unwrap();
+            assert_eq!(out.shape(), shape, "{text}");
             let a: serde_json::Value = serde_json::from_str(text).unwrap();
-            let b: serde_json::Value = serde_json::from_str(&back).unwrap();
-            assert_eq!(a, b, "{text}");
+            assert_eq!(serde_json::to_value(&out).unwrap(), a, "{text}");
         }
     }
 
     #[test]
     fn integers_are_numbers_too() {
-        assert_eq!(parse("[[1,2]]").unwrap().as_slice(), &[1.0, 2.0]);
+        let out = parse("[[1,2]]").unwrap();
+        assert_eq!(out.into_vectors(), Some(vec![vec![1.0, 2.0]]));
     }
 
     #[test]
-    fn ragged_and_mixed_arrays_are_rejected() {
-        assert!(parse("[[1.0,2.0],[3.0]]").is_err());
+    fn mixed_levels_and_non_numbers_are_rejected() {
         assert!(parse("[[1.0],2.0]").is_err());
         assert!(parse("[1.0,[2.0]]").is_err());
         assert!(parse("1.0").is_err());
@@ -260,9 +241,12 @@ mod tests {
     }
 
     #[test]
-    fn rows_iterate_innermost_vectors() {
-        let out = parse("[[[1.0,2.0],[3.0,4.0]]]").unwrap();
+    fn rows_iterate_innermost_vectors_in_order() {
+        let out = parse("[[[1.0,2.0],[3.0,4.0]],[[5.0,6.0]]]").unwrap();
         let rows: Vec<&[f32]> = out.rows().collect();
-        assert_eq!(rows, vec![&[1.0, 2.0][..], &[3.0, 4.0][..]]);
+        assert_eq!(
+            rows,
+            vec![&[1.0, 2.0][..], &[3.0, 4.0][..], &[5.0, 6.0][..]]
+        );
     }
 }
