@@ -189,6 +189,21 @@ impl InferenceClient {
         Ok(entries)
     }
 
+    /// The mapping entries to route `model` with: the pinned ones alone when one of them
+    /// `fits` (no Hub lookup, as [`model_mapping`](crate::InferenceClientBuilder::model_mapping)
+    /// promises), else the pinned ones followed by the Hub's.
+    async fn mapping_for(
+        &self,
+        model: &str,
+        fits: impl Fn(&ProviderMappingEntry) -> bool,
+    ) -> Result<Vec<ProviderMappingEntry>> {
+        let pinned = self.inner.mappings.pinned_for(model);
+        if pinned.iter().any(fits) {
+            return Ok(pinned);
+        }
+        self.provider_mapping(model).await
+    }
+
     async fn fetch_mapping(&self, model: &str) -> Result<Arc<Vec<ProviderMappingEntry>>> {
         let cell = self.inner.mappings.cell(model);
         cell.get_or_try_init(|| async {
@@ -450,7 +465,9 @@ impl InferenceClient {
 
         // The provider's model id.
         let provider_model_id = if spec.hub_mapping {
-            let entries = self.provider_mapping(&model).await?;
+            let entries = self
+                .mapping_for(&model, |e| e.provider == Some(provider) && e.serves(task))
+                .await?;
             let entry = entries
                 .iter()
                 .find(|e| e.provider == Some(provider) && e.serves(task))
@@ -572,7 +589,11 @@ impl InferenceClient {
     /// `auto` for tasks other than chat: the first provider of the model's mapping (the user's
     /// preference order) that this SDK knows and that serves the task.
     async fn auto_provider(&self, task: Task, model: &str) -> Result<Provider> {
-        let entries = self.provider_mapping(model).await?;
+        let entries = self
+            .mapping_for(model, |e| {
+                e.serves(task) && e.provider.is_some_and(|p| p.spec().task(task).is_some())
+            })
+            .await?;
         let chosen = entries.iter().find_map(|e| {
             let p = e.provider?;
             (e.serves(task) && p.spec().task(task).is_some()).then_some(p)

@@ -17,7 +17,7 @@ use crate::types::chat_completion::{
     ChatCompletionOutput, ChatCompletionStreamOutput,
 };
 
-use super::merge_json;
+use super::{merge_json, to_wire_value};
 
 /// A chat-completion call being built: required messages, then optional settings, then
 /// [`send`](Self::send) or [`stream`](Self::stream).
@@ -204,7 +204,7 @@ pub(crate) fn chat_body(
     extra: &Map<String, Value>,
     stream: bool,
 ) -> Result<Value> {
-    let Value::Object(fields) = serde_json::to_value(input).map_err(|e| Error::InvalidInput {
+    let Value::Object(fields) = to_wire_value(input).map_err(|e| Error::InvalidInput {
         field: "input".into(),
         message: e.to_string(),
     })?
@@ -227,7 +227,11 @@ pub(crate) fn chat_body(
             body.insert(key, value);
         }
     }
-    body.insert("stream".into(), Value::Bool(stream));
+    // `"stream": false` is the default everywhere and is not sent (a deliberate difference from
+    // the reference, which sends it; see the README).
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+    }
     let format = target
         .spec
         .and_then(|s| s.json_schema_format)

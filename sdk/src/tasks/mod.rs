@@ -6,6 +6,15 @@ pub mod text_generation;
 
 use serde_json::{Map, Value};
 
+/// A typed input as a JSON value, numbers as they would be written on the wire.
+///
+/// `serde_json::to_value` widens an `f32` to the nearest `f64` (`0.7` becomes
+/// `0.699999988079071`); writing the text first keeps the shortest `f32` spelling (`0.7`), as the
+/// reference sends it.
+pub(crate) fn to_wire_value<T: serde::Serialize>(value: &T) -> serde_json::Result<Value> {
+    serde_json::from_slice(&serde_json::to_vec(value)?)
+}
+
 /// Deep-merges `extra` into `base`: objects merge key by key, anything else in `extra` replaces
 /// what `base` had (the reference's `recursive_merge`).
 pub(crate) fn merge_json(base: &mut Map<String, Value>, extra: Map<String, Value>) {
@@ -39,5 +48,15 @@ mod tests {
             Value::Object(base),
             json!({"a": {"x": 1, "y": 3, "z": 4}, "b": [1]})
         );
+    }
+
+    #[test]
+    fn wire_value_keeps_the_f32_spelling() {
+        #[derive(serde::Serialize)]
+        struct P {
+            temperature: f32,
+        }
+        let value = to_wire_value(&P { temperature: 0.7 }).unwrap();
+        assert_eq!(value.to_string(), r#"{"temperature":0.7}"#);
     }
 }

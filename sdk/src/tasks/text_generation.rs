@@ -17,7 +17,7 @@ use crate::types::text_generation::{
     TextGenerationStreamOutput, TextGenerationStreamOutputToken,
 };
 
-use super::merge_json;
+use super::{merge_json, to_wire_value};
 
 /// A boxed stream of generated tokens.
 pub type TextGenerationStream =
@@ -200,7 +200,7 @@ impl<'c> TextGenerationRequest<'c> {
 }
 
 fn to_map(parameters: &TextGenerationInputGenerateParameters) -> Result<Map<String, Value>> {
-    match serde_json::to_value(parameters) {
+    match to_wire_value(parameters) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Ok(Map::new()),
         Err(e) => Err(Error::InvalidInput {
@@ -315,7 +315,7 @@ fn completion_chunk_to_token(event: &Value, index: i32) -> TextGenerationStreamO
     let mut out = TextGenerationStreamOutput {
         details: None,
         generated_text: None,
-        index,
+        index: Some(index),
         token: TextGenerationStreamOutputToken::new(0, false, text),
         top_tokens: Vec::new(),
         extra: Map::new(),
