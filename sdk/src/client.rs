@@ -304,7 +304,8 @@ impl InferenceClientBuilder {
         self
     }
 
-    /// Bill an organization instead of your account (`X-HF-Bill-To`; routed calls only).
+    /// Bill an organization instead of your account: sent as `X-HF-Bill-To` on every inference
+    /// call (only the Hugging Face router acts on it).
     pub fn bill_to(mut self, organization: impl Into<String>) -> Self {
         self.bill_to = Some(organization.into());
         self
