@@ -68,50 +68,26 @@ struct Deliberate {
 /// What a deliberate-difference rule looks at.
 struct Ctx<'a> {
     kind: Kind,
-    provider: Option<Provider>,
     payload: Option<PayloadStyle>,
     recorded: &'a Map<String, Value>,
     sent: &'a Map<String, Value>,
 }
 
 /// The deliberate differences of the request body.
-const DELIBERATE: &[Deliberate] = &[
-    Deliberate {
-        applies: |ctx, key| {
-            key == "inputs"
-                && ctx.kind == Kind::TextGeneration
-                && ctx.payload == Some(PayloadStyle::OpenAiCompletions)
-                && !ctx.sent.contains_key("inputs")
-                && ctx.recorded.get("inputs").is_some()
-                && ctx.recorded.get("inputs") == ctx.recorded.get("prompt")
-                && ctx.recorded.get("prompt") == ctx.sent.get("prompt")
-        },
-        reason: "the JS client sends the prompt twice, as `inputs` and `prompt`, to OpenAI-style \
+const DELIBERATE: &[Deliberate] = &[Deliberate {
+    applies: |ctx, key| {
+        key == "inputs"
+            && ctx.kind == Kind::TextGeneration
+            && ctx.payload == Some(PayloadStyle::OpenAiCompletions)
+            && !ctx.sent.contains_key("inputs")
+            && ctx.recorded.get("inputs").is_some()
+            && ctx.recorded.get("inputs") == ctx.recorded.get("prompt")
+            && ctx.recorded.get("prompt") == ctx.sent.get("prompt")
+    },
+    reason: "the JS client sends the prompt twice, as `inputs` and `prompt`, to OpenAI-style \
                  /v1/completions; the SDK sends `prompt` only, as the Python reference 2.4.0 \
                  completions template does (python-client.md §3.0)",
-    },
-    Deliberate {
-        applies: |ctx, key| {
-            let (recorded, sent) = (
-                ctx.recorded.get("max_tokens"),
-                ctx.sent.get("max_new_tokens"),
-            );
-            ctx.kind == Kind::TextGeneration
-                && ctx.provider == Some(Provider::Hyperbolic)
-                && matches!(key, "max_tokens" | "max_new_tokens")
-                && recorded.is_some()
-                && recorded == sent
-                && !ctx.sent.contains_key("max_tokens")
-                && !ctx.recorded.contains_key("max_new_tokens")
-        },
-        reason: "the SDK sends the TGI parameter name `max_new_tokens` verbatim to \
-                 Hyperbolic's chat endpoint, as the Python reference rc6 does \
-                 (python-client.md §3.14; pinned by tests/tests/requests.rs); the JS client \
-                 renames it `max_tokens`. Hyperbolic ignores `max_new_tokens` (legacy tape \
-                 hyperbolic__text-generation__5ffb543765bb: 68 tokens generated for a limit \
-                 of 10), so this reference behaviour is likely a defect",
-    },
-];
+}];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -1012,7 +988,6 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
                     .map(|s| s.payload);
                 let ctx = Ctx {
                     kind: call.kind,
-                    provider: call.provider(),
                     payload,
                     recorded,
                     sent: &body,

@@ -868,12 +868,14 @@ async fn text_generation_on_every_provider_and_mode() {
                     // Deliberate difference: rc6 sent the prompt string itself as `messages`
                     // (`{"messages": "<prompt>", …}`), which the API rejects and the client
                     // could not parse (§3.14, "effectively broken"); we send it as one user
-                    // message. The TGI parameter names go through unchanged, as in rc6.
+                    // message, and `max_new_tokens` as `max_tokens`, which Hyperbolic honours
+                    // (the JS client's final request; a recorded answer ran past an unrenamed
+                    // limit).
                     assert_eq!(
                         body,
                         json!({
                             "messages": [{"content": PROMPT, "role": "user"}],
-                            "max_new_tokens": 20,
+                            "max_tokens": 20,
                             "stop": ["\n"],
                             "temperature": 0.7,
                             "model": provider_model_id(provider)

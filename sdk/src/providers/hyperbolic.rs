@@ -7,17 +7,22 @@ use crate::error::{Error, Result};
 use crate::routing::Target;
 use crate::types::text_generation::TextGenerationOutput;
 
-/// `{"messages": [{"content": prompt, "role": "user"}], ...params, "model": id}`.
+/// `{"messages": [{"content": prompt, "role": "user"}], ...params, "model": id}`, with
+/// `max_new_tokens` sent as `max_tokens`: Hyperbolic's chat endpoint ignores the TGI name (a
+/// recorded answer ran to 68 tokens past a limit of 10) and honours the OpenAI one.
 pub(crate) fn text_generation_body(
     body: &mut Map<String, Value>,
     target: &Target,
     prompt: &str,
-    params: Map<String, Value>,
+    mut params: Map<String, Value>,
 ) {
     body.insert(
         "messages".into(),
         json!([{"content": prompt, "role": "user"}]),
     );
+    if let Some(limit) = params.remove("max_new_tokens") {
+        params.insert("max_tokens".into(), limit);
+    }
     body.extend(params);
     if let Some(model) = &target.provider_model_id {
         body.insert("model".into(), Value::String(model.clone()));
