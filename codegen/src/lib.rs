@@ -17,6 +17,7 @@ mod error;
 pub mod providers;
 pub mod render;
 pub mod schema;
+pub mod tasks;
 pub mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,6 +124,8 @@ pub struct Output {
     pub matrix_markdown: String,
     /// Number of tasks with generated types.
     pub tasks: usize,
+    /// Number of tasks with a generated task method.
+    pub task_methods: usize,
     /// Number of generated Rust types (structs and enums).
     pub types: usize,
     /// Number of providers in the table.
@@ -133,6 +136,9 @@ pub struct Output {
 
 /// Folder of the generated code, relative to the workspace root.
 pub const GENERATED_DIR: &str = "sdk/src/generated";
+
+/// Tasks whose methods are hand-written in `sdk/src/tasks/` (streaming, per-provider formats).
+const HAND_WRITTEN_TASKS: &[&str] = &["chat-completion", "text-generation"];
 
 /// Task folders that are not tasks.
 const SKIPPED_TASKS: &[&str] = &["placeholder"];
@@ -147,7 +153,7 @@ pub fn generate_task_module(
 ) -> Result<String, CodegenError> {
     let common = schema::normalize_common(common_definitions)?;
     let normalized = schema::normalize_task(task, files, &common)?;
-    let (tokens, _) = types::generate_module(
+    let (tokens, _info) = types::generate_module(
         task,
         &normalized.definitions,
         &normalized.roots,
@@ -184,22 +190,25 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
 
     let common_names: BTreeSet<String> = BTreeSet::new();
     let common_roots: Vec<String> = used_common.iter().cloned().collect();
-    let (tokens, count) = types::generate_module("common", &common, &common_roots, &common_names)?;
-    type_count += count;
+    let (tokens, common_info) =
+        types::generate_module("common", &common, &common_roots, &common_names)?;
+    type_count += common_info.types;
     let doc = "Definitions shared by several tasks (`common-definitions.json`).";
     files.push(GeneratedFile {
         path: format!("{GENERATED_DIR}/types/common.rs"),
         contents: render::format_file("types/common.rs", quote! { #![doc = #doc] #tokens })?,
     });
 
+    let mut infos = Vec::new();
     for task in &task_modules {
-        let (tokens, count) = types::generate_module(
+        let (tokens, info) = types::generate_module(
             &task.task,
             &task.definitions,
             &task.roots,
             &task.common_refs,
         )?;
-        type_count += count;
+        type_count += info.types;
+        infos.push(info);
         let module = task.task.to_snake_case();
         let doc = format!(
             "Types of the `{}` task: {}.\n\nGenerated from the Hub's task schemas (`@huggingface/tasks` {}).",
@@ -245,6 +254,37 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
         path: format!("{GENERATED_DIR}/providers.rs"),
         contents: providers.rust.clone(),
     });
+    let methods: Vec<tasks::TaskMethod<'_>> = task_modules
+        .iter()
+        .zip(&infos)
+        .filter(|(t, _)| {
+            !t.binary_input
+                && providers.generic_json_tasks.contains(&t.task)
+                && !HAND_WRITTEN_TASKS.contains(&t.task.as_str())
+        })
+        .map(|(t, info)| tasks::TaskMethod {
+            task: &t.task,
+            roots: &t.roots,
+            info,
+        })
+        .collect();
+    let task_method_count = methods.len();
+    let (task_tokens, skipped) = tasks::generate(&methods);
+    if let Some(task) = skipped.first() {
+        return Err(CodegenError::Unsupported {
+            task: task.clone(),
+            pointer: "#".into(),
+            detail: "its input type does not have the shape task methods are generated from \
+                     (`<Task>Input` with an optional `parameters` struct)"
+                .into(),
+        });
+    }
+    let tasks_doc = "Task methods of `InferenceClient` for the tasks the generic JSON engine calls, \
+                     with one typed setter per parameter.";
+    files.push(GeneratedFile {
+        path: format!("{GENERATED_DIR}/tasks.rs"),
+        contents: render::format_file("tasks.rs", quote! { #![doc = #tasks_doc] #task_tokens })?,
+    });
     files.push(GeneratedFile {
         path: format!("{GENERATED_DIR}/support_matrix.md"),
         contents: render::with_text_header("<!-- ", " -->", &providers.matrix_markdown),
@@ -259,6 +299,7 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
             quote! {
                 #![doc = #gen_doc]
                 pub mod providers;
+                pub mod tasks;
                 pub mod types;
                 /// The `@huggingface/tasks` release the task types were generated from.
                 pub const TASKS_SPEC_VERSION: &str = #version;
@@ -271,6 +312,7 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
         files,
         matrix_markdown: providers.matrix_markdown,
         tasks: task_docs.len(),
+        task_methods: task_method_count,
         types: type_count,
         providers: providers.provider_count,
         supported_pairs: providers.supported_pairs,

@@ -41,6 +41,10 @@ pub struct ProvidersOutput {
     pub task_count: usize,
     /// Number of (provider, task) pairs in the table, removed providers included.
     pub supported_pairs: usize,
+    /// Tasks that at least one provider serves in a generic JSON format (hf-inference
+    /// `{"inputs", "parameters"}` or flat, or OpenAI embeddings), answered in JSON, without a
+    /// job to poll: the SDK's generic task engine calls these.
+    pub generic_json_tasks: BTreeSet<String>,
 }
 
 /// Parses and validates `table_toml` (the text of `specs/providers.toml`) and generates the
@@ -58,7 +62,15 @@ pub fn generate(table_toml: &str, spec_tasks: &[String]) -> Result<ProvidersOutp
         .iter()
         .flat_map(|p| p.tasks.iter().map(|t| t.task.as_str()))
         .collect();
+    let generic_json_tasks = table
+        .providers
+        .iter()
+        .flat_map(|p| p.tasks.iter())
+        .filter(|t| t.is_generic_json())
+        .map(|t| t.task.clone())
+        .collect();
     Ok(ProvidersOutput {
+        generic_json_tasks,
         rust,
         matrix_markdown,
         provider_count: table.providers.len(),
@@ -313,6 +325,25 @@ struct TaskEntry {
     result_pointer: Option<String>,
     polling: Polling,
     stream: StreamStyle,
+}
+
+impl TaskEntry {
+    /// The wire format of the SDK's generic task engine (`sdk/src/tasks/generic.rs`, which
+    /// applies the same test at run time).
+    fn is_generic_json(&self) -> bool {
+        self.body == BodyKind::Json
+            && self.polling == Polling::None
+            && matches!(
+                (self.payload, self.response),
+                (
+                    PayloadStyle::HfInference | PayloadStyle::HfInferenceFlat,
+                    ResponseStyle::Json
+                ) | (
+                    PayloadStyle::OpenAiEmbeddings,
+                    ResponseStyle::OpenAiEmbeddings
+                )
+            )
+    }
 }
 
 /// Collects validation problems; each message starts with its location.

@@ -48,6 +48,9 @@ pub struct NormalizedTask {
     pub common_refs: BTreeSet<String>,
     /// Root type names in file order (input, output, stream output).
     pub roots: Vec<String>,
+    /// Whether the input carries binary data (an image, audio): such tasks need the binary
+    /// input machinery, not the generic JSON engine.
+    pub binary_input: bool,
 }
 
 /// Parses a spec file's text into JSON, naming the file on error.
@@ -187,7 +190,11 @@ pub fn normalize_task(
         apply_generic_rules(schema, side)?;
     }
     apply_task_patches(task, &mut definitions)?;
+    let binary_input = files
+        .iter()
+        .any(|f| f.kind == "input" && f.text.contains("\"type=binary\""));
     Ok(NormalizedTask {
+        binary_input,
         task: task.to_owned(),
         definitions,
         common_refs,

@@ -80,7 +80,7 @@ pub fn generate_module(
     definitions: &BTreeMap<String, Value>,
     roots: &[String],
     common: &BTreeSet<String>,
-) -> Result<(TokenStream, usize), CodegenError> {
+) -> Result<(TokenStream, ModuleInfo), CodegenError> {
     let replacements: Vec<&Replacement> = REPLACEMENTS.iter().filter(|r| r.task == task).collect();
     let keep = reachable(definitions, roots, common, &replacements);
     let mut settings = TypeSpaceSettings::default();
@@ -146,7 +146,8 @@ pub fn generate_module(
         message: e.to_string(),
     })?;
     let count = post_process(&mut file, &replacements);
-    Ok((quote!(#file), count))
+    let info = ModuleInfo::read(&file, count);
+    Ok((quote!(#file), info))
 }
 
 /// Definitions reachable from the roots, stopping at replaced types (but keeping what the
@@ -505,4 +506,111 @@ fn strip_std_prefixes(file: &mut syn::File) {
         }
     }
     Prelude.visit_file_mut(file);
+}
+
+/// What the task-method generator needs to know about a generated module.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// Number of public types.
+    pub types: usize,
+    /// Named-field structs by name.
+    pub structs: BTreeMap<String, StructInfo>,
+}
+
+/// A generated struct.
+#[derive(Debug, Clone)]
+pub struct StructInfo {
+    /// Fields in declaration order.
+    pub fields: Vec<FieldInfo>,
+    /// Whether it derives `Default`.
+    pub has_default: bool,
+}
+
+/// A field of a generated struct.
+#[derive(Debug, Clone)]
+pub struct FieldInfo {
+    /// Field name (may be a raw identifier).
+    pub ident: syn::Ident,
+    /// The field's type; for an optional field, the type inside `Option`.
+    pub ty: syn::Type,
+    /// Required (not an `Option`, no serde default).
+    pub required: bool,
+    /// The field is an `Option` (optional fields without it have a serde default instead).
+    pub is_option: bool,
+    /// Doc lines.
+    pub docs: Vec<String>,
+}
+
+impl ModuleInfo {
+    fn read(file: &syn::File, types: usize) -> Self {
+        let mut structs = BTreeMap::new();
+        for item in &file.items {
+            let Item::Struct(st) = item else { continue };
+            let Fields::Named(named) = &st.fields else {
+                continue;
+            };
+            let has_default = st
+                .attrs
+                .iter()
+                .any(|a| a.path().is_ident("derive") && quote!(#a).to_string().contains("Default"));
+            let fields = named
+                .named
+                .iter()
+                .filter(|f| !has_serde_flag(&f.attrs, "flatten"))
+                .filter_map(|f| {
+                    let ident = f.ident.clone()?;
+                    let (ty, required, is_option) = match option_inner(&f.ty) {
+                        Some(inner) => (inner.clone(), false, true),
+                        None => (f.ty.clone(), !has_serde_flag(&f.attrs, "default"), false),
+                    };
+                    let docs = f
+                        .attrs
+                        .iter()
+                        .filter(|a| a.path().is_ident("doc"))
+                        .filter_map(|a| match &a.meta {
+                            syn::Meta::NameValue(nv) => match &nv.value {
+                                syn::Expr::Lit(syn::ExprLit {
+                                    lit: syn::Lit::Str(s),
+                                    ..
+                                }) => Some(s.value()),
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                        .collect();
+                    Some(FieldInfo {
+                        ident,
+                        ty,
+                        required,
+                        is_option,
+                        docs,
+                    })
+                })
+                .collect();
+            structs.insert(
+                st.ident.to_string(),
+                StructInfo {
+                    fields,
+                    has_default,
+                },
+            );
+        }
+        Self { types, structs }
+    }
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
 }

@@ -50,11 +50,16 @@ fn ty(t: &syn::Type) -> String {
 fn surface(source: &str) -> String {
     let file: syn::File = syn::parse_str(source).expect("generated code parses");
     let mut out = String::new();
-    for item in &file.items {
+    outline(&file.items, &mut out);
+    out
+}
+
+fn outline(items: &[Item], out: &mut String) {
+    for item in items {
         match item {
             Item::Struct(s) => {
                 out.push_str(&format!("struct {}{}\n", s.ident, serde_attrs(&s.attrs)));
-                push_doc(&mut out, "  ", &docs(&s.attrs));
+                push_doc(out, "  ", &docs(&s.attrs));
                 if let Fields::Named(fields) = &s.fields {
                     for f in &fields.named {
                         let name = f
@@ -67,7 +72,7 @@ fn surface(source: &str) -> String {
                             ty(&f.ty),
                             serde_attrs(&f.attrs)
                         ));
-                        push_doc(&mut out, "      ", &docs(&f.attrs));
+                        push_doc(out, "      ", &docs(&f.attrs));
                     }
                 } else if let Fields::Unnamed(fields) = &s.fields {
                     for f in &fields.unnamed {
@@ -77,7 +82,7 @@ fn surface(source: &str) -> String {
             }
             Item::Enum(e) => {
                 out.push_str(&format!("enum {}{}\n", e.ident, serde_attrs(&e.attrs)));
-                push_doc(&mut out, "  ", &docs(&e.attrs));
+                push_doc(out, "  ", &docs(&e.attrs));
                 for v in &e.variants {
                     let payload = match &v.fields {
                         Fields::Unit => String::new(),
@@ -125,7 +130,12 @@ fn surface(source: &str) -> String {
                     .iter()
                     .filter_map(|i| match i {
                         syn::ImplItem::Fn(f) if matches!(f.vis, syn::Visibility::Public(_)) => {
-                            Some(f.sig.to_token_stream().to_string())
+                            let doc = docs(&f.attrs);
+                            Some(if doc.is_empty() {
+                                f.sig.to_token_stream().to_string()
+                            } else {
+                                format!("{}\n      \"{doc}\"", f.sig.to_token_stream())
+                            })
                         }
                         _ => None,
                     })
@@ -136,16 +146,30 @@ fn surface(source: &str) -> String {
                 }
             }
             Item::Use(u) => out.push_str(&format!("{}\n", u.to_token_stream())),
+            Item::Type(t) => out.push_str(&format!("type {} = {}\n", t.ident, ty(&t.ty))),
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    out.push_str(&format!("mod {} {{\n", m.ident));
+                    outline(inner, out);
+                    out.push_str("}\n");
+                }
+            }
             _ => {}
         }
     }
-    out
 }
 
 fn push_doc(out: &mut String, indent: &str, doc: &str) {
     if !doc.is_empty() {
         out.push_str(&format!("{indent}\"{doc}\"\n"));
     }
+}
+
+#[test]
+fn generated_task_methods() {
+    let path = generated_types_dir().join("../tasks.rs");
+    let source = std::fs::read_to_string(path).expect("sdk/src/generated/tasks.rs exists");
+    insta::assert_snapshot!("task_methods", surface(&source));
 }
 
 #[test]

@@ -196,6 +196,22 @@ pub enum Error {
     /// The client is misconfigured (bad base URL, invalid header value, …).
     #[error("configuration error: {0}")]
     Config(String),
+
+    /// The provider serves this task, but this version of the SDK does not implement the
+    /// provider's wire format for it yet (the support matrix in the crate docs says which pairs
+    /// are implemented). Nothing was sent.
+    #[error(
+        "this SDK version does not implement task `{task}` on provider `{provider}` yet; {}",
+        list_or("implemented on", "no provider is implemented for it", implemented)
+    )]
+    NotImplemented {
+        /// The provider id.
+        provider: String,
+        /// The task id.
+        task: String,
+        /// Provider ids on which the SDK implements the task.
+        implemented: Vec<String>,
+    },
 }
 
 /// Why a stream that had started did not finish normally.

@@ -75,8 +75,13 @@ pub fn run(root: &Path, check: bool) -> Result<(), String> {
         fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
     }
     println!(
-        "regen: @huggingface/tasks {}: {} tasks, {} types, {} providers, {} supported (provider, task) pairs",
-        specs.tasks_version, output.tasks, output.types, output.providers, output.supported_pairs
+        "regen: @huggingface/tasks {}: {} tasks ({} with generated task methods), {} types, {} providers, {} supported (provider, task) pairs",
+        specs.tasks_version,
+        output.tasks,
+        output.task_methods,
+        output.types,
+        output.providers,
+        output.supported_pairs
     );
     println!(
         "regen: {} files, {} rewritten, {} removed, in {:.2?}",

@@ -2,6 +2,7 @@
 
 //! Code written by `cargo xtask regen` from `specs/`. Never edit by hand.
 pub mod providers;
+pub mod tasks;
 pub mod types;
 /// The `@huggingface/tasks` release the task types were generated from.
 pub const TASKS_SPEC_VERSION: &str = "0.21.54";

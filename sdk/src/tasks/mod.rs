@@ -2,7 +2,10 @@
 //! and reads its answer on every provider.
 
 pub mod chat_completion;
+pub mod generic;
 pub mod text_generation;
+
+pub use crate::generated::tasks::*;
 
 use serde_json::{Map, Value};
 

@@ -1,0 +1,289 @@
+//! The request builder shared by the JSON tasks (text classification, summarization, question
+//! answering, embeddings, …): the typed input is the body, the typed output the answer.
+//!
+//! The task methods and their parameter setters are generated (`sdk/src/generated/tasks.rs`);
+//! this is the hand-written engine under them.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::client::{InferenceClient, ProviderChoice};
+use crate::error::{Error, Result};
+use crate::http::transport::{PreparedRequest, RequestPreview, Response};
+use crate::providers::{BodyKind, PayloadStyle, Polling, ResponseStyle, Task, TaskSpec};
+use crate::routing::{CallOptions, Target};
+
+use super::{merge_json, to_wire_value};
+
+/// A call of a JSON task being built: the entry method took the required inputs; setters add
+/// parameters; [`send`](Self::send) sends it.
+///
+/// `I` is the task's input type (serialized as the body), `O` its output type.
+///
+/// ```no_run
+/// use hf_inference::InferenceClient;
+///
+/// # async fn demo() -> hf_inference::Result<()> {
+/// let client = InferenceClient::builder().token("hf_xxx").build()?;
+/// let labels = client
+///     .text_classification("I like you. I love you")
+///     .model("distilbert/distilbert-base-uncased-finetuned-sst-2-english")
+///     .top_k(2)
+///     .send()
+///     .await?;
+/// for label in labels.iter() {
+///     println!("{}: {:.3}", label.label, label.score);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a request does nothing until you call `send` or `preview`"]
+pub struct TaskRequest<'c, I, O> {
+    client: &'c InferenceClient,
+    task: Task,
+    input: I,
+    call: CallOptions,
+    extra_body: Map<String, Value>,
+    _output: PhantomData<fn() -> O>,
+}
+
+impl<I: fmt::Debug, O> fmt::Debug for TaskRequest<'_, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskRequest")
+            .field("task", &self.task)
+            .field("input", &self.input)
+            .field("call", &self.call)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I: Clone, O> Clone for TaskRequest<'_, I, O> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client,
+            task: self.task,
+            input: self.input.clone(),
+            call: self.call.clone(),
+            extra_body: self.extra_body.clone(),
+            _output: PhantomData,
+        }
+    }
+}
+
+/// Whether the generic engine speaks this table entry's wire format.
+pub(crate) fn implemented(spec: &TaskSpec) -> bool {
+    spec.body == BodyKind::Json
+        && spec.polling == Polling::None
+        && matches!(
+            (spec.payload, spec.response),
+            (
+                PayloadStyle::HfInference | PayloadStyle::HfInferenceFlat,
+                ResponseStyle::Json
+            ) | (
+                PayloadStyle::OpenAiEmbeddings,
+                ResponseStyle::OpenAiEmbeddings
+            )
+        )
+}
+
+impl<'c, I, O> TaskRequest<'c, I, O>
+where
+    I: Serialize,
+    O: DeserializeOwned,
+{
+    pub(crate) fn new(client: &'c InferenceClient, task: Task, input: I) -> Self {
+        Self {
+            client,
+            task,
+            input,
+            call: CallOptions::default(),
+            extra_body: Map::new(),
+            _output: PhantomData,
+        }
+    }
+
+    /// The typed input as it stands.
+    pub fn input(&self) -> &I {
+        &self.input
+    }
+
+    pub(crate) fn input_mut(&mut self) -> &mut I {
+        &mut self.input
+    }
+
+    /// The model: a Hub id, or a URL (Inference Endpoint, local server). Overrides the client's.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.call.model = Some(model.into());
+        self
+    }
+
+    /// The provider for this call. Overrides the client's.
+    pub fn provider(mut self, provider: impl Into<ProviderChoice>) -> Self {
+        self.call.provider = Some(provider.into());
+        self
+    }
+
+    /// Fields merged into the JSON body last (deeply; these win), for options the typed input
+    /// does not name.
+    pub fn extra_body(mut self, extra: Value) -> Self {
+        if let Value::Object(map) = extra {
+            merge_json(&mut self.extra_body, map);
+        }
+        self
+    }
+
+    /// Resolves the target and builds the exact request, without sending it.
+    pub async fn preview(&self) -> Result<RequestPreview> {
+        Ok(self.prepare().await?.1.preview())
+    }
+
+    /// Sends the request and decodes the answer.
+    pub async fn send(self) -> Result<O> {
+        Ok(self.send_with_metadata().await?.value)
+    }
+
+    /// [`send`](Self::send), keeping the response status, headers and request id.
+    pub async fn send_with_metadata(self) -> Result<Response<O>> {
+        let (target, request) = self.prepare().await?;
+        let response = self.client.execute(&request, false).await?;
+        let meta = crate::http::transport::ResponseMeta::from_response(&response);
+        let body = response.bytes().await.map_err(Error::from)?;
+        let response_style = target.spec.map_or(ResponseStyle::Json, |s| s.response);
+        let value = match response_style {
+            ResponseStyle::OpenAiEmbeddings => decode_embeddings(&body)?,
+            _ => decode_lenient(&body)?,
+        };
+        Ok(Response { value, meta })
+    }
+
+    async fn prepare(&self) -> Result<(Target, PreparedRequest)> {
+        let target = self.client.resolve(self.task, &self.call).await?;
+        if let (Some(spec), Some(provider)) = (target.spec, target.provider)
+            && !implemented(spec)
+        {
+            return Err(Error::NotImplemented {
+                provider: provider.as_str().to_owned(),
+                task: self.task.as_str().to_owned(),
+                implemented: self
+                    .task
+                    .providers()
+                    .iter()
+                    .filter(|p| p.spec().task(self.task).is_some_and(implemented))
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
+            });
+        }
+        let body = self.body(&target)?;
+        let request = PreparedRequest::json(self.client, &target, &body)?;
+        Ok((target, request))
+    }
+
+    fn body(&self, target: &Target) -> Result<Value> {
+        let Value::Object(mut fields) =
+            to_wire_value(&self.input).map_err(|e| Error::InvalidInput {
+                field: "input".into(),
+                message: e.to_string(),
+            })?
+        else {
+            return Err(Error::InvalidInput {
+                field: "input".into(),
+                message: "the task input is not a JSON object".into(),
+            });
+        };
+        let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
+        let body = if payload == PayloadStyle::OpenAiEmbeddings {
+            // `{"input": text or [texts], ...parameters, "model": provider id}`.
+            let mut body = Map::new();
+            if let Some(inputs) = fields.remove("inputs") {
+                body.insert("input".into(), inputs);
+            }
+            if let Some(Value::Object(params)) = fields.remove("parameters") {
+                body.extend(params);
+            }
+            body.extend(fields);
+            if let Some(model) = &target.provider_model_id {
+                body.insert("model".into(), Value::String(model.clone()));
+            }
+            body
+        } else {
+            fields
+        };
+        let mut body = body;
+        merge_json(&mut body, self.extra_body.clone());
+        Ok(Value::Object(body))
+    }
+}
+
+/// Decodes a JSON answer as `O`, accepting the two ways servers disagree with the schemas: one
+/// object where the schema says a list (question answering on one question), and a one-element
+/// list where it says an object (summarization, translation). The body is parsed once in the
+/// common case.
+pub(crate) fn decode_lenient<O: DeserializeOwned>(body: &[u8]) -> Result<O> {
+    let first_error = match serde_json::from_slice::<O>(body) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let fail = || Error::decode::<O>(&first_error, body);
+    let value: Value = serde_json::from_slice(body).map_err(|_| fail())?;
+    let retry = match value {
+        Value::Object(_) => Value::Array(vec![value]),
+        Value::Array(mut items) if items.len() == 1 => items.swap_remove(0),
+        _ => return Err(fail()),
+    };
+    serde_json::from_value(retry).map_err(|_| fail())
+}
+
+/// An OpenAI embeddings answer (`{"data": [{"embedding": [...]}, ...]}`) as the task output:
+/// one vector per input.
+fn decode_embeddings<O: DeserializeOwned>(body: &[u8]) -> Result<O> {
+    #[derive(serde::Deserialize)]
+    struct Item {
+        embedding: Value,
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        data: Vec<Item>,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| Error::decode::<O>(e, body))?;
+    let vectors = Value::Array(answer.data.into_iter().map(|i| i.embedding).collect());
+    serde_json::from_value(vectors).map_err(|e| Error::decode::<O>(e, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::question_answering::QuestionAnsweringOutput;
+    use crate::types::summarization::SummarizationOutput;
+
+    #[test]
+    fn one_object_reads_as_a_one_element_list() {
+        let body = br#"{"answer":"Clara","score":0.9,"start":11,"end":16}"#;
+        let out: QuestionAnsweringOutput = decode_lenient(body).unwrap();
+        assert_eq!(out[0].answer, "Clara");
+    }
+
+    #[test]
+    fn one_element_list_reads_as_its_element() {
+        let body = br#"[{"summary_text":"Short."}]"#;
+        let out: SummarizationOutput = decode_lenient(body).unwrap();
+        assert_eq!(out.summary_text, "Short.");
+    }
+
+    #[test]
+    fn other_shapes_keep_the_first_error() {
+        let err = decode_lenient::<SummarizationOutput>(br#"[1, 2]"#).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn embeddings_answer_becomes_vectors() {
+        let body = br#"{"object":"list","data":[{"embedding":[0.5,1.0],"index":0},{"embedding":[2.0,3.0],"index":1}],"model":"m"}"#;
+        let out: crate::types::feature_extraction::FeatureExtractionOutput =
+            decode_embeddings(body).unwrap();
+        assert_eq!(out.shape(), Some(vec![2, 2]));
+    }
+}
