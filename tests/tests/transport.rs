@@ -305,3 +305,50 @@ async fn credentials_never_follow_a_redirect_to_another_host() {
         "the other host must not be contacted with our credentials"
     );
 }
+
+/// A Hub answer that maps one model to Together for chat.
+const MAPPING: &str = r#"{"_id":"x","id":"org/model","inferenceProviderMapping":{"unknown-new-provider":{"status":"live","providerId":"zzz","task":"conversational"},"together":{"status":"live","providerId":"org/Model-Turbo","task":"conversational"}}}"#;
+
+#[tokio::test]
+async fn hub_mapping_is_fetched_once_per_model_under_concurrency() {
+    // One canned answer only: a second lookup would find the server gone and fail.
+    let (hub, seen) = serve(vec![canned(
+        200,
+        &[("content-type", "application/json")],
+        MAPPING,
+    )])
+    .await;
+    let client = InferenceClient::builder()
+        .token("hf_transportTestToken0123456789")
+        .hub_url(&hub)
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap();
+    let previews = futures_util::future::join_all((0..16).map(|_| {
+        let client = client.clone();
+        async move {
+            client
+                .chat_completion(hello())
+                .model("org/model")
+                .provider(hf_inference::Provider::Together)
+                .preview()
+                .await
+        }
+    }))
+    .await;
+    for preview in previews {
+        let preview = preview.unwrap();
+        assert_eq!(
+            preview.body_json().unwrap()["model"],
+            "org/Model-Turbo",
+            "the provider id from the mapping; the unknown provider is skipped"
+        );
+    }
+    let heads = seen.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1, "one Hub lookup for 16 concurrent calls");
+    assert!(
+        heads[0].starts_with("GET /api/models/org/model?expand=inferenceProviderMapping "),
+        "{}",
+        heads[0]
+    );
+}
