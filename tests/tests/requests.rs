@@ -1169,6 +1169,8 @@ async fn url_model_chat_url_resolution_the_eleven_reference_cases() {
             per_call,
         ] {
             assert_eq!(&preview.url, expected, "{input}");
+            // The URL is where to send, not a model name: no `model` in the body.
+            assert_eq!(preview.body_json().unwrap().get("model"), None, "{input}");
         }
     }
     assert_eq!(hub.connections(), 0);

@@ -212,9 +212,11 @@ pub(crate) fn chat_body(
         unreachable!("a struct serializes to an object")
     };
     let model = match target.mode {
+        // The caller's model names the served model, unless it is the server URL itself.
         Mode::Url => input
             .model
             .clone()
+            .filter(|m| !m.starts_with("http://") && !m.starts_with("https://"))
             .or_else(|| target.provider_model_id.clone()),
         _ => target.provider_model_id.clone(),
     };
