@@ -215,7 +215,7 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
             task.task,
             task.roots
                 .iter()
-                .map(|r| format!("[`{r}`]"))
+                .map(|r| format!("[`{r}`](crate::types::{module}::{r})"))
                 .collect::<Vec<_>>()
                 .join(", "),
             specs.tasks_version

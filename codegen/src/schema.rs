@@ -420,24 +420,44 @@ fn append_description(map: &mut Map<String, Value>, text: &str) {
     }
 }
 
-/// Makes a schema description safe as rustdoc: bracketed words are not intra-doc links, bare
-/// URLs become autolinks.
+/// Makes a schema description safe as rustdoc: Markdown links `[text](https://…)` stay, other
+/// brackets are escaped (so `[DONE]` is not an intra-doc link), bare URLs become autolinks.
 fn escape_doc(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for (i, word) in text.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let bare_url =
-            (word.starts_with("https://") || word.starts_with("http://")) && !word.contains('<');
-        if bare_url {
-            let end = word.trim_end_matches(['.', ',', ')', ';', ':']).len();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '[' {
+            // A Markdown link: `[text](http…)`.
+            if let Some(close) = rest.find("](")
+                && !rest[1..close].contains(['[', ']'])
+                && rest[close + 2..].starts_with("http")
+                && let Some(end) = rest[close..].find(')')
+            {
+                let end = close + end + 1;
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+                continue;
+            }
+            out.push_str("\\[");
+            rest = &rest[1..];
+        } else if c == ']' {
+            out.push_str("\\]");
+            rest = &rest[1..];
+        } else if (rest.starts_with("https://") || rest.starts_with("http://"))
+            && !out.ends_with('<')
+            && !out.ends_with('(')
+        {
+            let len = rest
+                .find(|ch: char| ch.is_whitespace() || ch == '"' || ch == '\'')
+                .unwrap_or(rest.len());
+            let url = rest[..len].trim_end_matches(['.', ',', ')', ';', ':']);
             out.push('<');
-            out.push_str(&word[..end]);
+            out.push_str(url);
             out.push('>');
-            out.push_str(&word[end..]);
+            rest = &rest[url.len()..];
         } else {
-            out.push_str(&word.replace('[', "\\[").replace(']', "\\]"));
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
     }
     out
@@ -683,6 +703,10 @@ mod tests {
         assert_eq!(
             escape_doc("[UNUSED] see https://x.y/z."),
             "\\[UNUSED\\] see <https://x.y/z>."
+        );
+        assert_eq!(
+            escape_doc("See [this paper](https://hf.co/papers/1) and data: [DONE]"),
+            "See [this paper](https://hf.co/papers/1) and data: \\[DONE\\]"
         );
     }
 

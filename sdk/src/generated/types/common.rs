@@ -62,10 +62,10 @@ pub struct GenerationParameters {
     /// Controls the stopping condition for beam-based methods.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub early_stopping: Option<GenerationParametersEarlyStopping>,
-    /// If set to float strictly between 0 and 1, only tokens with a conditional probability greater than epsilon_cutoff will be sampled. In the paper, suggested values range from 3e-4 to 9e-4, depending on the size of the model. See \[Truncation Sampling as Language Model Desmoothing\](https://hf.co/papers/2210.15191) for more details.
+    /// If set to float strictly between 0 and 1, only tokens with a conditional probability greater than epsilon_cutoff will be sampled. In the paper, suggested values range from 3e-4 to 9e-4, depending on the size of the model. See [Truncation Sampling as Language Model Desmoothing](https://hf.co/papers/2210.15191) for more details.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub epsilon_cutoff: Option<f64>,
-    /// Eta sampling is a hybrid of locally typical sampling and epsilon sampling. If set to float strictly between 0 and 1, a token is only considered if it is greater than either eta_cutoff or sqrt(eta_cutoff) * exp(-entropy(softmax(next_token_logits))). The latter term is intuitively the expected next token probability, scaled by sqrt(eta_cutoff). In the paper, suggested values range from 3e-4 to 2e-3, depending on the size of the model. See \[Truncation Sampling as Language Model Desmoothing\](https://hf.co/papers/2210.15191) for more details.
+    /// Eta sampling is a hybrid of locally typical sampling and epsilon sampling. If set to float strictly between 0 and 1, a token is only considered if it is greater than either eta_cutoff or sqrt(eta_cutoff) * exp(-entropy(softmax(next_token_logits))). The latter term is intuitively the expected next token probability, scaled by sqrt(eta_cutoff). In the paper, suggested values range from 3e-4 to 2e-3, depending on the size of the model. See [Truncation Sampling as Language Model Desmoothing](https://hf.co/papers/2210.15191) for more details.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub eta_cutoff: Option<f64>,
     /// The maximum length (in tokens) of the generated text, including the input.
@@ -80,7 +80,7 @@ pub struct GenerationParameters {
     /// The minimum number of tokens to generate. Takes precedence over min_length.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub min_new_tokens: Option<i64>,
-    /// Number of groups to divide num_beams into in order to ensure diversity among different groups of beams. See \[this paper\](https://hf.co/papers/1610.02424) for more details.
+    /// Number of groups to divide num_beams into in order to ensure diversity among different groups of beams. See [this paper](https://hf.co/papers/1610.02424) for more details.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub num_beam_groups: Option<i64>,
     /// Number of beams to use for beam search.
@@ -98,7 +98,7 @@ pub struct GenerationParameters {
     /// If set to float < 1, only the smallest set of most probable tokens with probabilities that add up to top_p or higher are kept for generation.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_p: Option<f64>,
-    /// Local typicality measures how similar the conditional probability of predicting a target token next is to the expected conditional probability of predicting a random token next, given the partial text already generated. If set to float < 1, the smallest set of the most locally typical tokens with probabilities that add up to typical_p or higher are kept for generation. See \[this paper\](https://hf.co/papers/2202.00666) for more details.
+    /// Local typicality measures how similar the conditional probability of predicting a target token next is to the expected conditional probability of predicting a random token next, given the partial text already generated. If set to float < 1, the smallest set of the most locally typical tokens with probabilities that add up to typical_p or higher are kept for generation. See [this paper](https://hf.co/papers/2202.00666) for more details.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub typical_p: Option<f64>,
     /// Whether the model should use the past last key/values attentions to speed up decoding
