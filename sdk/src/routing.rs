@@ -321,7 +321,9 @@ pub(crate) struct CallOptions {
     pub provider: Option<ProviderChoice>,
 }
 
-fn is_url(model: &str) -> bool {
+/// Whether a model string is a URL (an Inference Endpoint or a local server) rather than a Hub
+/// id.
+pub(crate) fn is_url(model: &str) -> bool {
     model.starts_with("http://") || model.starts_with("https://")
 }
 

@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 use crate::client::{InferenceClient, ProviderChoice};
 use crate::error::{Error, Result};
 use crate::http::transport::{PreparedRequest, RequestPreview, Response};
-use crate::providers::{BodyKind, PayloadStyle, Polling, ResponseStyle, Task, TaskSpec};
-use crate::routing::{CallOptions, Target};
+use crate::providers::{BodyKind, PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
+use crate::routing::{CallOptions, Target, is_url};
 
 use super::{merge_json, to_wire_value};
 
@@ -161,25 +161,46 @@ where
     }
 
     async fn prepare(&self) -> Result<(Target, PreparedRequest)> {
+        self.refuse_unimplemented_early()?;
         let target = self.client.resolve(self.task, &self.call).await?;
         if let (Some(spec), Some(provider)) = (target.spec, target.provider)
             && !implemented(spec)
         {
-            return Err(Error::NotImplemented {
-                provider: provider.as_str().to_owned(),
-                task: self.task.as_str().to_owned(),
-                implemented: self
-                    .task
-                    .providers()
-                    .iter()
-                    .filter(|p| p.spec().task(self.task).is_some_and(implemented))
-                    .map(|p| p.as_str().to_owned())
-                    .collect(),
-            });
+            return Err(self.not_implemented(provider));
         }
         let body = self.body(&target)?;
         let request = PreparedRequest::json(self.client, &target, &body)?;
         Ok((target, request))
+    }
+
+    /// An explicitly chosen provider whose entry the engine does not speak fails here, before
+    /// `resolve` can look the model up on the Hub: nothing is sent for a call that cannot be
+    /// made. (`auto` and URL models are judged after resolving.)
+    fn refuse_unimplemented_early(&self) -> Result<()> {
+        let inner = &self.client.inner;
+        let ProviderChoice::Provider(provider) = self.call.provider.unwrap_or(inner.provider)
+        else {
+            return Ok(());
+        };
+        let url_model = inner.base_url.is_some() || self.call.model.as_deref().is_some_and(is_url);
+        match provider.spec().task(self.task) {
+            Some(spec) if !url_model && !implemented(spec) => Err(self.not_implemented(provider)),
+            _ => Ok(()),
+        }
+    }
+
+    fn not_implemented(&self, provider: Provider) -> Error {
+        Error::NotImplemented {
+            provider: provider.as_str().to_owned(),
+            task: self.task.as_str().to_owned(),
+            implemented: self
+                .task
+                .providers()
+                .iter()
+                .filter(|p| p.spec().task(self.task).is_some_and(implemented))
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+        }
     }
 
     fn body(&self, target: &Target) -> Result<Value> {
@@ -198,10 +219,11 @@ where
         let body = if payload == PayloadStyle::OpenAiEmbeddings {
             // `{"input": text or [texts], ...parameters, "model": provider id}`.
             let mut body = Map::new();
-            if let Some(inputs) = fields.remove("inputs") {
+            // `shift_remove` keeps the order of the remaining fields (the map preserves it).
+            if let Some(inputs) = fields.shift_remove("inputs") {
                 body.insert("input".into(), inputs);
             }
-            if let Some(Value::Object(params)) = fields.remove("parameters") {
+            if let Some(Value::Object(params)) = fields.shift_remove("parameters") {
                 body.extend(params);
             }
             body.extend(fields);
