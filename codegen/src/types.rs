@@ -85,6 +85,8 @@ pub fn generate_module(
     let keep = reachable(definitions, roots, common, &replacements);
     let mut settings = TypeSpaceSettings::default();
     settings.with_derive("PartialEq".to_owned());
+    // JSON objects keep their order (a table's columns, whose index the answer refers to).
+    settings.with_map_type("::indexmap::IndexMap");
     for name in common {
         settings.with_replacement(name, format!("{COMMON_PATH}::{name}"), std::iter::empty());
     }

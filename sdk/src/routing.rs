@@ -319,6 +319,8 @@ impl Target {
 pub(crate) struct CallOptions {
     pub model: Option<String>,
     pub provider: Option<ProviderChoice>,
+    /// Which table entries the calling engine speaks; `auto` picks only among those.
+    pub engine_speaks: Option<fn(&TaskSpec) -> bool>,
 }
 
 /// Whether a model string is a URL (an Inference Endpoint or a local server) rather than a Hub
@@ -420,7 +422,7 @@ impl InferenceClient {
             ProviderChoice::Auto if task == Task::ChatCompletion => {
                 return self.auto_router_target(task, model);
             }
-            ProviderChoice::Auto => self.auto_provider(task, &model).await?,
+            ProviderChoice::Auto => self.auto_provider(task, &model, call.engine_speaks).await?,
         };
 
         let spec = provider.spec();
@@ -590,16 +592,22 @@ impl InferenceClient {
 
     /// `auto` for tasks other than chat: the first provider of the model's mapping (the user's
     /// preference order) that this SDK knows and that serves the task.
-    async fn auto_provider(&self, task: Task, model: &str) -> Result<Provider> {
-        let entries = self
-            .mapping_for(model, |e| {
-                e.serves(task) && e.provider.is_some_and(|p| p.spec().task(task).is_some())
-            })
-            .await?;
-        let chosen = entries.iter().find_map(|e| {
-            let p = e.provider?;
-            (e.serves(task) && p.spec().task(task).is_some()).then_some(p)
-        });
+    async fn auto_provider(
+        &self,
+        task: Task,
+        model: &str,
+        engine_speaks: Option<fn(&TaskSpec) -> bool>,
+    ) -> Result<Provider> {
+        let usable = |e: &ProviderMappingEntry| {
+            e.serves(task)
+                && e.provider.is_some_and(|p| {
+                    p.spec()
+                        .task(task)
+                        .is_some_and(|spec| engine_speaks.is_none_or(|speaks| speaks(spec)))
+                })
+        };
+        let entries = self.mapping_for(model, usable).await?;
+        let chosen = entries.iter().find(|e| usable(e)).and_then(|e| e.provider);
         chosen.ok_or_else(|| Error::ModelNotSupported {
             model: model.to_owned(),
             task: task.as_str().to_owned(),

@@ -352,3 +352,32 @@ async fn hub_mapping_is_fetched_once_per_model_under_concurrency() {
         heads[0]
     );
 }
+
+#[tokio::test]
+async fn auto_skips_mapped_providers_the_sdk_does_not_implement_for_the_task() {
+    // nebius comes first in the user's order, but its embeddings format is not implemented;
+    // auto must take together, the next mapped provider, not fail with NotImplemented.
+    let mapping = r#"{"inferenceProviderMapping":{"nebius":{"status":"live","providerId":"neb/bge","task":"feature-extraction"},"together":{"status":"live","providerId":"BAAI/bge-base-en-v1.5","task":"feature-extraction"}}}"#;
+    let mapping: &'static str = Box::leak(mapping.to_owned().into_boxed_str());
+    let (hub, _) = serve(vec![canned(200, &[], mapping)]).await;
+    let client = InferenceClient::builder()
+        .token("hf_transportTestToken0123456789")
+        .hub_url(&hub)
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap();
+    let preview = client
+        .feature_extraction("hello")
+        .model("BAAI/bge-base-en-v1.5")
+        .preview()
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.url,
+        "https://router.huggingface.co/together/v1/embeddings"
+    );
+    assert_eq!(
+        preview.body_json().unwrap()["model"],
+        "BAAI/bge-base-en-v1.5"
+    );
+}

@@ -71,7 +71,7 @@ impl<'c> ChatCompletionRequest<'c> {
             client,
             call: CallOptions {
                 model: input.model.clone(),
-                provider: None,
+                ..CallOptions::default()
             },
             input,
             extra_body: Map::new(),

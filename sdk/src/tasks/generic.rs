@@ -100,7 +100,10 @@ where
             client,
             task,
             input,
-            call: CallOptions::default(),
+            call: CallOptions {
+                engine_speaks: Some(implemented),
+                ..CallOptions::default()
+            },
             extra_body: Map::new(),
             _output: PhantomData,
         }

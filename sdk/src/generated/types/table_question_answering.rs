@@ -17,7 +17,7 @@ pub struct TableQuestionAnsweringInputData {
     /// The question to be answered about the table
     pub question: String,
     /// The table to serve as context for the questions
-    pub table: ::std::collections::HashMap<String, Vec<String>>,
+    pub table: ::indexmap::IndexMap<String, Vec<String>>,
 }
 /// Outputs of inference for the Table Question Answering task
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -111,7 +111,7 @@ impl TableQuestionAnsweringInputData {
     /// Creates a value from its required fields (`question`, `table`); every optional field is unset.
     pub fn new(
         question: impl Into<String>,
-        table: ::std::collections::HashMap<String, Vec<String>>,
+        table: ::indexmap::IndexMap<String, Vec<String>>,
     ) -> Self {
         Self {
             question: question.into(),
