@@ -26,6 +26,7 @@
 //!
 #![doc = include_str!("generated/support_matrix.md")]
 
+pub mod binary;
 pub mod client;
 pub mod config;
 pub mod error;
@@ -39,6 +40,7 @@ mod secret;
 pub mod tasks;
 pub mod types;
 
+pub use binary::{BinaryInput, Blob};
 pub use client::{InferenceClient, InferenceClientBuilder, ProviderChoice};
 pub use error::{Error, Result};
 pub use generated::TASKS_SPEC_VERSION;
