@@ -258,14 +258,15 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
         .iter()
         .zip(&infos)
         .filter(|(t, _)| {
-            !t.binary_input
-                && providers.generic_json_tasks.contains(&t.task)
+            providers.generic_json_tasks.contains(&t.task)
                 && !HAND_WRITTEN_TASKS.contains(&t.task.as_str())
         })
         .map(|(t, info)| tasks::TaskMethod {
             task: &t.task,
             roots: &t.roots,
             info,
+            binary_fields: &t.binary_fields,
+            file_output: providers.file_output_tasks.contains(&t.task),
         })
         .collect();
     let task_method_count = methods.len();

@@ -41,10 +41,13 @@ pub struct ProvidersOutput {
     pub task_count: usize,
     /// Number of (provider, task) pairs in the table, removed providers included.
     pub supported_pairs: usize,
-    /// Tasks that at least one provider serves in a generic JSON format (hf-inference
-    /// `{"inputs", "parameters"}` or flat, or OpenAI embeddings), answered in JSON, without a
-    /// job to poll: the SDK's generic task engine calls these.
+    /// Tasks that at least one provider serves in a generic format (hf-inference JSON, flat or
+    /// binary bodies; OpenAI embeddings and speech), without a job to poll: the SDK's generic
+    /// task engine calls these.
     pub generic_json_tasks: BTreeSet<String>,
+    /// Tasks whose answer is a file (image, audio, video) on some provider: their methods
+    /// return a `Blob`.
+    pub file_output_tasks: BTreeSet<String>,
 }
 
 /// Parses and validates `table_toml` (the text of `specs/providers.toml`) and generates the
@@ -69,8 +72,16 @@ pub fn generate(table_toml: &str, spec_tasks: &[String]) -> Result<ProvidersOutp
         .filter(|t| t.is_generic_json())
         .map(|t| t.task.clone())
         .collect();
+    let file_output_tasks = table
+        .providers
+        .iter()
+        .flat_map(|p| p.tasks.iter())
+        .filter(|t| t.answers_a_file())
+        .map(|t| t.task.clone())
+        .collect();
     Ok(ProvidersOutput {
         generic_json_tasks,
+        file_output_tasks,
         rust,
         matrix_markdown,
         provider_count: table.providers.len(),
@@ -331,18 +342,35 @@ impl TaskEntry {
     /// The wire format of the SDK's generic task engine (`sdk/src/tasks/generic.rs`, which
     /// applies the same test at run time).
     fn is_generic_json(&self) -> bool {
-        self.body == BodyKind::Json
-            && self.polling == Polling::None
+        self.polling == Polling::None
             && matches!(
-                (self.payload, self.response),
+                (self.body, self.payload, self.response),
                 (
+                    BodyKind::Json,
                     PayloadStyle::HfInference | PayloadStyle::HfInferenceFlat,
-                    ResponseStyle::Json
+                    ResponseStyle::Json | ResponseStyle::Bytes
                 ) | (
+                    BodyKind::Bytes,
+                    PayloadStyle::HfInferenceBinary,
+                    ResponseStyle::Json | ResponseStyle::Bytes
+                ) | (
+                    BodyKind::Json,
                     PayloadStyle::OpenAiEmbeddings,
                     ResponseStyle::OpenAiEmbeddings
+                ) | (
+                    BodyKind::Json,
+                    PayloadStyle::OpenAiSpeech,
+                    ResponseStyle::Bytes
                 )
             )
+    }
+
+    /// Whether the task's answer is a file (image, audio, video) rather than JSON.
+    fn answers_a_file(&self) -> bool {
+        matches!(
+            self.response,
+            ResponseStyle::Bytes | ResponseStyle::Base64 | ResponseStyle::AssetUrl
+        )
     }
 }
 

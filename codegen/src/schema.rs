@@ -48,9 +48,11 @@ pub struct NormalizedTask {
     pub common_refs: BTreeSet<String>,
     /// Root type names in file order (input, output, stream output).
     pub roots: Vec<String>,
-    /// Whether the input carries binary data (an image, audio): such tasks need the binary
-    /// input machinery, not the generic JSON engine.
+    /// Whether the input carries binary data (an image, audio).
     pub binary_input: bool,
+    /// The binary fields of the input, as (struct name, field name): `("ImageClassificationInput",
+    /// "inputs")`, `("VisualQuestionAnsweringInputData", "image")`.
+    pub binary_fields: Vec<(String, String)>,
 }
 
 /// Parses a spec file's text into JSON, naming the file on error.
@@ -190,16 +192,54 @@ pub fn normalize_task(
         apply_generic_rules(schema, side)?;
     }
     apply_task_patches(task, &mut definitions)?;
-    let binary_input = files
-        .iter()
-        .any(|f| f.kind == "input" && f.text.contains("\"type=binary\""));
+    let mut binary_fields = Vec::new();
+    for file in files.iter().filter(|f| f.kind == "input") {
+        let root = parse(file)?;
+        let title = root
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        find_binary_fields(&root, title, &mut binary_fields);
+    }
     Ok(NormalizedTask {
-        binary_input,
+        binary_input: !binary_fields.is_empty(),
+        binary_fields,
         task: task.to_owned(),
         definitions,
         common_refs,
         roots,
     })
+}
+
+/// Finds `"comment": "type=binary"` properties, naming the struct (schema title or `$defs`
+/// name) that holds each.
+fn find_binary_fields(value: &Value, owner: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match key.as_str() {
+                    "properties" => {
+                        let owner = map.get("title").and_then(Value::as_str).unwrap_or(owner);
+                        for (prop, schema) in v.as_object().into_iter().flatten() {
+                            if schema.get("comment").and_then(Value::as_str) == Some("type=binary")
+                            {
+                                out.push((owner.to_owned(), prop.clone()));
+                            }
+                            find_binary_fields(schema, owner, out);
+                        }
+                    }
+                    "$defs" => {
+                        for (name, schema) in v.as_object().into_iter().flatten() {
+                            find_binary_fields(schema, name, out);
+                        }
+                    }
+                    _ => find_binary_fields(v, owner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| find_binary_fields(v, owner, out)),
+        _ => {}
+    }
 }
 
 /// R1 and R2 on references: `#/$defs/X` and the common-definitions URL both become

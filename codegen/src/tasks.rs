@@ -32,6 +32,10 @@ pub struct TaskMethod<'a> {
     pub roots: &'a [String],
     /// The generated module's structs.
     pub info: &'a ModuleInfo,
+    /// Binary fields of the input, as (struct name, field name).
+    pub binary_fields: &'a [(String, String)],
+    /// The answer is a file: the method returns a `Blob`.
+    pub file_output: bool,
 }
 
 /// Emits the `tasks.rs` items for the given tasks. Tasks whose input does not have the
@@ -80,13 +84,58 @@ fn task_items(method: &TaskMethod<'_>) -> Option<TokenStream> {
     let mut input_inits = Vec::new();
     let mut setters = Vec::new();
     let mut arg_docs = Vec::new();
+    let mut binary = Vec::new();
+    let is_binary = |owner: &str, field: &FieldInfo| {
+        method
+            .binary_fields
+            .iter()
+            .any(|(o, f)| o == owner && field.ident == f.as_str())
+    };
 
     for field in &input.fields {
         let ident = &field.ident;
         if field.ident == "parameters" && params.is_some() {
             continue;
         }
-        if field.required {
+        // A nested input struct holding a binary field (`inputs: {image, question}`): its
+        // required fields become arguments.
+        let nested = type_name(&field.ty).and_then(|name| {
+            let info = method.info.structs.get(&name)?;
+            info.fields
+                .iter()
+                .any(|f| is_binary(&name, f))
+                .then(|| (format_ident!("{}", name), name, info))
+        });
+        if field.required && is_binary(input_name, field) {
+            let name = plain_name(field);
+            args.push(quote!(#name: impl Into<crate::binary::BinaryInput>));
+            arg_docs.push(field_doc(field));
+            input_inits.push(quote!(#ident: String::new()));
+            let pointer = format!("/{}", field.ident);
+            binary.push(quote!(.with_binary(#pointer, #name.into())));
+        } else if let (true, Some((nested_ty, nested_name, nested_info))) = (field.required, nested)
+        {
+            let mut inits = Vec::new();
+            for f in &nested_info.fields {
+                let fi = &f.ident;
+                let name = plain_name(f);
+                if is_binary(&nested_name, f) {
+                    args.push(quote!(#name: impl Into<crate::binary::BinaryInput>));
+                    arg_docs.push(field_doc(f));
+                    inits.push(quote!(#fi: String::new()));
+                    let pointer = format!("/{}/{}", field.ident, f.ident);
+                    binary.push(quote!(.with_binary(#pointer, #name.into())));
+                } else if f.required {
+                    let (arg, init) = argument(f);
+                    args.push(arg);
+                    arg_docs.push(field_doc(f));
+                    inits.push(quote!(#fi: #init));
+                } else {
+                    inits.push(quote!(#fi: Default::default()));
+                }
+            }
+            input_inits.push(quote!(#ident: #nested_ty { #(#inits),* }));
+        } else if field.required {
             let (arg, init) = argument(field);
             args.push(arg);
             input_inits.push(quote!(#ident: #init));
@@ -152,9 +201,19 @@ fn task_items(method: &TaskMethod<'_>) -> Option<TokenStream> {
         input_inits.push(quote!(extra: Default::default()));
     }
 
+    let (output, constructor) = if method.file_output {
+        (quote!(crate::binary::Blob), format_ident!("new_file"))
+    } else {
+        (quote!(#output_ty), format_ident!("new"))
+    };
     let doc = format!(
-        "Runs the `{}` task. Set parameters with the returned request's methods, then `send()`.",
-        method.task
+        "Runs the `{}` task. Set parameters with the returned request's methods, then `send()`{}.",
+        method.task,
+        if method.file_output {
+            ", which returns the file (bytes and content type)"
+        } else {
+            ""
+        }
     );
     let args_doc = if arg_docs.is_empty() {
         String::new()
@@ -173,12 +232,13 @@ fn task_items(method: &TaskMethod<'_>) -> Option<TokenStream> {
             use super::{InferenceClient, Task, TaskRequest};
 
             #[doc = #alias_doc]
-            pub type #alias<'c> = TaskRequest<'c, #input_ty, #output_ty>;
+            pub type #alias<'c> = TaskRequest<'c, #input_ty, #output>;
 
             impl InferenceClient {
                 #[doc = #doc]
                 pub fn #fn_name(&self, #(#args),*) -> #alias<'_> {
-                    TaskRequest::new(self, Task::#task_variant, #input_ty { #(#input_inits),* })
+                    TaskRequest::#constructor(self, Task::#task_variant, #input_ty { #(#input_inits),* })
+                        #(#binary)*
                 }
             }
 

@@ -68,5 +68,12 @@ fn a_description_edit_changes_the_generated_code() {
         .filter(|(a, b)| a.contents != b.contents)
         .map(|(a, _)| a.path.as_str())
         .collect();
-    assert_eq!(changed, ["sdk/src/generated/types/text_to_image.rs"]);
+    // The type's field doc, and the doc of the generated setter for that parameter.
+    assert_eq!(
+        changed,
+        [
+            "sdk/src/generated/tasks.rs",
+            "sdk/src/generated/types/text_to_image.rs"
+        ]
+    );
 }

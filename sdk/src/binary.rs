@@ -93,7 +93,7 @@ const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE
 /// # fn main() -> hf_inference::Result<()> {
 /// let from_vec = BinaryInput::from(vec![0xFF, 0xD8, 0xFF]);
 /// let from_file = BinaryInput::from(Path::new("cat.png"));
-/// let from_url = BinaryInput::try_from("https://example.com/cat.png")?;
+/// let from_url = BinaryInput::from("https://example.com/cat.png");
 /// let from_data_url: BinaryInput = "data:image/png;base64,iVBORw0KGgo=".parse()?;
 /// assert!(from_url.url().is_some() && from_file.url().is_none());
 /// # let _ = (from_vec, from_data_url);
@@ -119,6 +119,9 @@ enum Source {
         bytes: Bytes,
         mime: Option<String>,
     },
+    /// A string that names no usable input (empty, a malformed URL or `data:` URL): the
+    /// error is reported when the input is used, so `"cat.png".into()` can be infallible.
+    Invalid(Arc<Error>),
 }
 
 /// A reader input, before and after it is read.
@@ -362,6 +365,7 @@ impl BinaryInput {
             }
             Source::Reader(shared) => (ReaderState::read(&shared).await?, None, None),
             Source::Url(url) => download(http, url).await?,
+            Source::Invalid(error) => return Err(invalid_again(&error)),
         };
         let content_type = content_type
             .or(declared)
@@ -506,52 +510,64 @@ impl From<Blob> for BinaryInput {
     }
 }
 
-impl TryFrom<&str> for BinaryInput {
-    type Error = Error;
-
-    /// `http://…` / `https://…` is a URL, `data:…` a `data:` URL (decoded and checked now),
-    /// anything else a file path. An empty string is an [`Error::InvalidInput`].
+impl From<&str> for BinaryInput {
+    /// `http://…` / `https://…` is a URL, `data:…` a `data:` URL (decoded now), anything else a
+    /// file path. A string that cannot be an input (empty, a malformed URL or `data:` URL) makes
+    /// an input whose use fails with [`Error::InvalidInput`]; use [`str::parse`] to get that
+    /// error at once.
     ///
     /// ```
     /// use hf_inference::binary::BinaryInput;
     ///
-    /// assert!(BinaryInput::try_from("https://example.com/a.png").unwrap().url().is_some());
-    /// assert!(BinaryInput::try_from("data:image/png;base64,iVBORw0KGgo=").is_ok());
-    /// assert!(BinaryInput::try_from("data:image/png;base64").is_err()); // no comma
-    /// assert!(BinaryInput::try_from("photos/a.png").unwrap().url().is_none());
+    /// assert!(BinaryInput::from("https://example.com/a.png").url().is_some());
+    /// assert!(BinaryInput::from("photos/a.png").url().is_none());
+    /// assert!("data:image/png;base64".parse::<BinaryInput>().is_err()); // no comma
     /// ```
-    fn try_from(value: &str) -> Result<Self> {
-        match classify(value)? {
-            StrKind::Url => Self::from_url(value),
-            StrKind::DataUrl => Self::from_data_url(value),
-            StrKind::Path => Ok(Self::from_path(value)),
-        }
+    fn from(value: &str) -> Self {
+        value
+            .parse()
+            .unwrap_or_else(|e| Self::new(Source::Invalid(Arc::new(e))))
     }
 }
 
-impl TryFrom<String> for BinaryInput {
-    type Error = Error;
-
+impl From<String> for BinaryInput {
     /// As for `&str`; a path reuses the string's buffer.
     ///
     /// ```
     /// use hf_inference::binary::BinaryInput;
-    /// let input = BinaryInput::try_from(String::from("cat.png")).unwrap();
+    /// let input = BinaryInput::from(String::from("cat.png"));
     /// assert!(input.url().is_none());
     /// ```
-    fn try_from(value: String) -> Result<Self> {
-        match classify(&value)? {
-            StrKind::Url => Self::from_url(&value),
-            StrKind::DataUrl => Self::from_data_url(&value),
-            StrKind::Path => Ok(Self::from_path(value)),
-        }
+    fn from(value: String) -> Self {
+        let parsed = match classify(&value) {
+            Ok(StrKind::Url) => Self::from_url(&value),
+            Ok(StrKind::DataUrl) => Self::from_data_url(&value),
+            Ok(StrKind::Path) => Ok(Self::from_path(value)),
+            Err(e) => Err(e),
+        };
+        parsed.unwrap_or_else(|e| Self::new(Source::Invalid(Arc::new(e))))
+    }
+}
+
+/// The deferred error of an invalid string input, again (errors are not `Clone`).
+fn invalid_again(error: &Error) -> Error {
+    match error {
+        Error::InvalidInput { field, message } => Error::InvalidInput {
+            field: field.clone(),
+            message: message.clone(),
+        },
+        other => Error::InvalidInput {
+            field: "input".into(),
+            message: other.to_string(),
+        },
     }
 }
 
 impl FromStr for BinaryInput {
     type Err = Error;
 
-    /// As [`TryFrom<&str>`](#impl-TryFrom%3C%26str%3E-for-BinaryInput).
+    /// As [`From<&str>`](#impl-From%3C%26str%3E-for-BinaryInput), but an invalid string is an
+    /// error now.
     ///
     /// ```
     /// use hf_inference::binary::BinaryInput;
@@ -559,7 +575,11 @@ impl FromStr for BinaryInput {
     /// assert_eq!(input.url(), Some("https://example.com/a.wav"));
     /// ```
     fn from_str(s: &str) -> Result<Self> {
-        Self::try_from(s)
+        match classify(s)? {
+            StrKind::Url => Self::from_url(s),
+            StrKind::DataUrl => Self::from_data_url(s),
+            StrKind::Path => Ok(Self::from_path(s)),
+        }
     }
 }
 
@@ -588,6 +608,9 @@ impl fmt::Debug for BinaryInput {
                 .field("kind", &"data-url")
                 .field("len", &bytes.len())
                 .field("mime", mime),
+            Source::Invalid(error) => out
+                .field("kind", &"invalid")
+                .field("error", &error.to_string()),
         };
         if let Some(content_type) = &self.content_type {
             out.field("content_type", content_type);
@@ -1525,12 +1548,12 @@ mod tests {
                 Some("audio/wav"),
             ),
             (
-                BinaryInput::try_from(path.to_str().unwrap()).unwrap(),
+                <BinaryInput as std::str::FromStr>::from_str(path.to_str().unwrap()).unwrap(),
                 b"fLaC\0\0\0\x22",
                 Some("audio/flac"),
             ),
             (
-                BinaryInput::try_from(path.to_str().unwrap().to_owned()).unwrap(),
+                BinaryInput::from(path.to_str().unwrap().to_owned()),
                 b"fLaC\0\0\0\x22",
                 Some("audio/flac"),
             ),
@@ -1562,22 +1585,27 @@ mod tests {
 
     #[test]
     fn strings_are_classified() {
-        let url = BinaryInput::try_from("https://example.com/cat.png").unwrap();
+        let url =
+            <BinaryInput as std::str::FromStr>::from_str("https://example.com/cat.png").unwrap();
         assert_eq!(url.url(), Some("https://example.com/cat.png"));
-        let url = BinaryInput::try_from("HTTP://Example.com/a b.png").unwrap();
+        let url =
+            <BinaryInput as std::str::FromStr>::from_str("HTTP://Example.com/a b.png").unwrap();
         assert_eq!(url.url(), Some("http://example.com/a%20b.png"));
-        let data = BinaryInput::try_from("data:image/png;base64,iVBORw0KGgo=").unwrap();
+        let data =
+            <BinaryInput as std::str::FromStr>::from_str("data:image/png;base64,iVBORw0KGgo=")
+                .unwrap();
         assert!(matches!(data.source, Source::DataUrl { .. }));
-        let path = BinaryInput::try_from("images/cat.png").unwrap();
+        let path = <BinaryInput as std::str::FromStr>::from_str("images/cat.png").unwrap();
         assert!(matches!(path.source, Source::Path(ref p) if p == Path::new("images/cat.png")));
         // Other schemes are paths, as in the reference client.
-        let ftp = BinaryInput::try_from("ftp://example.com/a.png").unwrap();
+        let ftp = <BinaryInput as std::str::FromStr>::from_str("ftp://example.com/a.png").unwrap();
         assert!(matches!(ftp.source, Source::Path(_)));
 
-        let (field, message) = invalid_message(BinaryInput::try_from("").unwrap_err());
+        let (field, message) =
+            invalid_message(<BinaryInput as std::str::FromStr>::from_str("").unwrap_err());
         assert_eq!(field, "input");
         assert!(message.contains("empty"), "{message}");
-        assert!(BinaryInput::try_from("data:image/png;base64").is_err());
+        assert!(<BinaryInput as std::str::FromStr>::from_str("data:image/png;base64").is_err());
         assert!("https://".parse::<BinaryInput>().is_err());
     }
 
@@ -1828,7 +1856,7 @@ mod tests {
         assert!(message.contains(&path.display().to_string()), "{message}");
         assert!(message.contains("does not exist"), "{message}");
 
-        let err = BinaryInput::try_from("s3://bucket/key.png")
+        let err = <BinaryInput as std::str::FromStr>::from_str("s3://bucket/key.png")
             .unwrap()
             .load(&http())
             .await;
@@ -2153,11 +2181,12 @@ mod tests {
                 "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==",
             ),
             (
-                BinaryInput::try_from("data:audio/mpeg;base64,AQID").unwrap(),
+                <BinaryInput as std::str::FromStr>::from_str("data:audio/mpeg;base64,AQID")
+                    .unwrap(),
                 "data:audio/mpeg;base64,AQID",
             ),
             (
-                BinaryInput::try_from("data:,%01%02%03").unwrap(),
+                <BinaryInput as std::str::FromStr>::from_str("data:,%01%02%03").unwrap(),
                 "data:image/jpeg;base64,AQID",
             ),
         ];
@@ -2231,5 +2260,14 @@ mod tests {
             format!("{blob:?}"),
             r#"Blob { len: 20, content_type: Some("text/plain") }"#
         );
+    }
+
+    #[tokio::test]
+    async fn an_invalid_string_fails_when_used_not_when_converted() {
+        let input = BinaryInput::from("data:image/png;base64");
+        let err = input.load(&reqwest::Client::new()).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        let empty = BinaryInput::from(String::new());
+        assert!(empty.load(&reqwest::Client::new()).await.is_err());
     }
 }

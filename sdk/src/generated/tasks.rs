@@ -4,6 +4,223 @@
 use crate::client::InferenceClient;
 use crate::providers::Task;
 use crate::tasks::generic::TaskRequest;
+mod audio_classification {
+    use crate::types::audio_classification::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `audio-classification` call being built (see [`InferenceClient::audio_classification`]).
+    pub type AudioClassificationRequest<'c> = TaskRequest<
+        'c,
+        AudioClassificationInput,
+        AudioClassificationOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `audio-classification` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input audio data as a base64-encoded string. If no `parameters` are provided, you can also provide the audio data as a raw bytes payload.
+        pub fn audio_classification(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> AudioClassificationRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::AudioClassification,
+                    AudioClassificationInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl AudioClassificationRequest<'_> {
+        /// The function to apply to the model outputs in order to retrieve the scores.
+        pub fn function_to_apply(
+            mut self,
+            value: impl Into<crate::types::common::ClassificationOutputTransform>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .function_to_apply = Some(value.into());
+            self
+        }
+        /// When specified, limits the output to the top K most probable classes.
+        pub fn top_k(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).top_k = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use audio_classification::AudioClassificationRequest;
+mod automatic_speech_recognition {
+    use crate::types::automatic_speech_recognition::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `automatic-speech-recognition` call being built (see [`InferenceClient::automatic_speech_recognition`]).
+    pub type AutomaticSpeechRecognitionRequest<'c> = TaskRequest<
+        'c,
+        AutomaticSpeechRecognitionInput,
+        AutomaticSpeechRecognitionOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `automatic-speech-recognition` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input audio data as a base64-encoded string. If no `parameters` are provided, you can also provide the audio data as a raw bytes payload.
+        pub fn automatic_speech_recognition(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> AutomaticSpeechRecognitionRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::AutomaticSpeechRecognition,
+                    AutomaticSpeechRecognitionInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl AutomaticSpeechRecognitionRequest<'_> {
+        /// Parametrization of the text generation process
+        pub fn generation_parameters(
+            mut self,
+            value: impl Into<crate::types::common::GenerationParameters>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .generation_parameters = Some(value.into());
+            self
+        }
+        /// Whether to output corresponding timestamps with the generated text
+        pub fn return_timestamps(mut self, value: impl Into<bool>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .return_timestamps = Some(value.into());
+            self
+        }
+    }
+}
+pub use automatic_speech_recognition::AutomaticSpeechRecognitionRequest;
+mod document_question_answering {
+    use crate::types::document_question_answering::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `document-question-answering` call being built (see [`InferenceClient::document_question_answering`]).
+    pub type DocumentQuestionAnsweringRequest<'c> = TaskRequest<
+        'c,
+        DocumentQuestionAnsweringInput,
+        DocumentQuestionAnsweringOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `document-question-answering` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `image`: The image on which the question is asked
+        ///
+        /// Base64-encoded bytes when sent in a JSON body.
+        /// - `question`: A question to ask of the document
+        pub fn document_question_answering(
+            &self,
+            image: impl Into<crate::binary::BinaryInput>,
+            question: impl Into<String>,
+        ) -> DocumentQuestionAnsweringRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::DocumentQuestionAnswering,
+                    DocumentQuestionAnsweringInput {
+                        inputs: DocumentQuestionAnsweringInputData {
+                            image: String::new(),
+                            question: question.into(),
+                        },
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs/image", image.into())
+        }
+    }
+    impl DocumentQuestionAnsweringRequest<'_> {
+        /// If the words in the document are too long to fit with the question for the model, it will be split in several chunks with some overlap. This argument controls the size of that overlap.
+        pub fn doc_stride(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .doc_stride = Some(value.into());
+            self
+        }
+        /// Whether to accept impossible as an answer
+        pub fn handle_impossible_answer(mut self, value: impl Into<bool>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .handle_impossible_answer = Some(value.into());
+            self
+        }
+        /// Language to use while running OCR. Defaults to english.
+        pub fn lang(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).lang = Some(
+                value.into(),
+            );
+            self
+        }
+        /// The maximum length of predicted answers (e.g., only answers with a shorter length are considered).
+        pub fn max_answer_len(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .max_answer_len = Some(value.into());
+            self
+        }
+        /// The maximum length of the question after tokenization. It will be truncated if needed.
+        pub fn max_question_len(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .max_question_len = Some(value.into());
+            self
+        }
+        /// The maximum length of the total sentence (context + question) in tokens of each chunk passed to the model. The context will be split in several chunks (using doc_stride as overlap) if needed.
+        pub fn max_seq_len(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .max_seq_len = Some(value.into());
+            self
+        }
+        /// The number of answers to return (will be chosen by order of likelihood). Can return less than top_k answers if there are not enough options available within the context.
+        pub fn top_k(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).top_k = Some(
+                value.into(),
+            );
+            self
+        }
+        /// A list of words and bounding boxes (normalized 0->1000). If provided, the inference will skip the OCR step and use the provided bounding boxes instead.
+        pub fn word_boxes(
+            mut self,
+            value: impl Into<Vec<DocumentQuestionAnsweringParametersWordBoxesItem>>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .word_boxes = value.into();
+            self
+        }
+    }
+}
+pub use document_question_answering::DocumentQuestionAnsweringRequest;
 mod feature_extraction {
     use crate::types::feature_extraction::*;
     use super::{InferenceClient, Task, TaskRequest};
@@ -108,6 +325,298 @@ mod fill_mask {
     }
 }
 pub use fill_mask::FillMaskRequest;
+mod image_classification {
+    use crate::types::image_classification::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-classification` call being built (see [`InferenceClient::image_classification`]).
+    pub type ImageClassificationRequest<'c> = TaskRequest<
+        'c,
+        ImageClassificationInput,
+        ImageClassificationOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-classification` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload.
+        pub fn image_classification(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> ImageClassificationRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::ImageClassification,
+                    ImageClassificationInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ImageClassificationRequest<'_> {
+        /// The function to apply to the model outputs in order to retrieve the scores.
+        pub fn function_to_apply(
+            mut self,
+            value: impl Into<crate::types::common::ClassificationOutputTransform>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .function_to_apply = Some(value.into());
+            self
+        }
+        /// When specified, limits the output to the top K most probable classes.
+        pub fn top_k(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).top_k = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use image_classification::ImageClassificationRequest;
+mod image_segmentation {
+    use crate::types::image_segmentation::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-segmentation` call being built (see [`InferenceClient::image_segmentation`]).
+    pub type ImageSegmentationRequest<'c> = TaskRequest<
+        'c,
+        ImageSegmentationInput,
+        ImageSegmentationOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-segmentation` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload.
+        pub fn image_segmentation(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> ImageSegmentationRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::ImageSegmentation,
+                    ImageSegmentationInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ImageSegmentationRequest<'_> {
+        /// Threshold to use when turning the predicted masks into binary values.
+        pub fn mask_threshold(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .mask_threshold = Some(value.into());
+            self
+        }
+        /// Mask overlap threshold to eliminate small, disconnected segments.
+        pub fn overlap_mask_area_threshold(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .overlap_mask_area_threshold = Some(value.into());
+            self
+        }
+        /// Segmentation task to be performed, depending on model capabilities.
+        pub fn subtask(mut self, value: impl Into<ImageSegmentationSubtask>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).subtask = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Probability threshold to filter out predicted masks.
+        pub fn threshold(mut self, value: impl Into<f64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).threshold = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use image_segmentation::ImageSegmentationRequest;
+mod image_to_image {
+    use crate::types::image_to_image::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-to-image` call being built (see [`InferenceClient::image_to_image`]).
+    pub type ImageToImageRequest<'c> = TaskRequest<
+        'c,
+        ImageToImageInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-to-image` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload.
+        pub fn image_to_image(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> ImageToImageRequest<'_> {
+            TaskRequest::new_file(
+                    self,
+                    Task::ImageToImage,
+                    ImageToImageInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ImageToImageRequest<'_> {
+        /// For diffusion models. A higher guidance scale value encourages the model to generate images closely linked to the text prompt at the expense of lower image quality.
+        pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .guidance_scale = Some(value.into());
+            self
+        }
+        /// One prompt to guide what NOT to include in image generation.
+        pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .negative_prompt = Some(value.into());
+            self
+        }
+        /// For diffusion models. The number of denoising steps. More denoising steps usually lead to a higher quality image at the expense of slower inference.
+        pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_inference_steps = Some(value.into());
+            self
+        }
+        /// The text prompt to guide the image generation.
+        pub fn prompt(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).prompt = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `target_size`.
+        pub fn target_size(
+            mut self,
+            value: impl Into<ImageToImageParametersTargetSize>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .target_size = Some(value.into());
+            self
+        }
+    }
+}
+pub use image_to_image::ImageToImageRequest;
+mod image_to_text {
+    use crate::types::image_to_text::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-to-text` call being built (see [`InferenceClient::image_to_text`]).
+    pub type ImageToTextRequest<'c> = TaskRequest<
+        'c,
+        ImageToTextInput,
+        ImageToTextOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-to-text` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data
+        ///
+        /// Base64-encoded bytes when sent in a JSON body.
+        pub fn image_to_text(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> ImageToTextRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::ImageToText,
+                    ImageToTextInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ImageToTextRequest<'_> {
+        /// Parametrization of the text generation process
+        pub fn generation_parameters(
+            mut self,
+            value: impl Into<crate::types::common::GenerationParameters>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .generation_parameters = Some(value.into());
+            self
+        }
+        /// The amount of maximum tokens to generate.
+        pub fn max_new_tokens(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .max_new_tokens = Some(value.into());
+            self
+        }
+    }
+}
+pub use image_to_text::ImageToTextRequest;
+mod object_detection {
+    use crate::types::object_detection::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `object-detection` call being built (see [`InferenceClient::object_detection`]).
+    pub type ObjectDetectionRequest<'c> = TaskRequest<
+        'c,
+        ObjectDetectionInput,
+        ObjectDetectionOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `object-detection` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload.
+        pub fn object_detection(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> ObjectDetectionRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::ObjectDetection,
+                    ObjectDetectionInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ObjectDetectionRequest<'_> {
+        /// The probability necessary to make a prediction.
+        pub fn threshold(mut self, value: impl Into<f64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).threshold = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use object_detection::ObjectDetectionRequest;
 mod question_answering {
     use crate::types::question_answering::*;
     use super::{InferenceClient, Task, TaskRequest};
@@ -423,6 +932,137 @@ mod text_classification {
     }
 }
 pub use text_classification::TextClassificationRequest;
+mod text_to_image {
+    use crate::types::text_to_image::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `text-to-image` call being built (see [`InferenceClient::text_to_image`]).
+    pub type TextToImageRequest<'c> = TaskRequest<
+        'c,
+        TextToImageInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `text-to-image` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        ///
+        /// Arguments:
+        /// - `inputs`: The input text data (sometimes called "prompt")
+        pub fn text_to_image(
+            &self,
+            inputs: impl Into<String>,
+        ) -> TextToImageRequest<'_> {
+            TaskRequest::new_file(
+                self,
+                Task::TextToImage,
+                TextToImageInput {
+                    inputs: inputs.into(),
+                    parameters: None,
+                },
+            )
+        }
+    }
+    impl TextToImageRequest<'_> {
+        /// A higher guidance scale value encourages the model to generate images closely linked to the text prompt, but values too high may cause saturation and other artifacts.
+        pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .guidance_scale = Some(value.into());
+            self
+        }
+        /// The height in pixels of the output image
+        pub fn height(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).height = Some(
+                value.into(),
+            );
+            self
+        }
+        /// One prompt to guide what NOT to include in image generation.
+        pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .negative_prompt = Some(value.into());
+            self
+        }
+        /// The number of denoising steps. More denoising steps usually lead to a higher quality image at the expense of slower inference.
+        pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_inference_steps = Some(value.into());
+            self
+        }
+        /// Override the scheduler with a compatible one.
+        pub fn scheduler(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).scheduler = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Seed for the random number generator.
+        pub fn seed(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).seed = Some(
+                value.into(),
+            );
+            self
+        }
+        /// The width in pixels of the output image
+        pub fn width(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).width = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use text_to_image::TextToImageRequest;
+mod text_to_speech {
+    use crate::types::text_to_speech::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `text-to-speech` call being built (see [`InferenceClient::text_to_speech`]).
+    pub type TextToSpeechRequest<'c> = TaskRequest<
+        'c,
+        TextToSpeechInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `text-to-speech` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        ///
+        /// Arguments:
+        /// - `inputs`: The input text data
+        pub fn text_to_speech(
+            &self,
+            inputs: impl Into<String>,
+        ) -> TextToSpeechRequest<'_> {
+            TaskRequest::new_file(
+                self,
+                Task::TextToSpeech,
+                TextToSpeechInput {
+                    inputs: inputs.into(),
+                    parameters: None,
+                },
+            )
+        }
+    }
+    impl TextToSpeechRequest<'_> {
+        /// Parametrization of the text generation process
+        pub fn generation_parameters(
+            mut self,
+            value: impl Into<crate::types::common::GenerationParameters>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .generation_parameters = Some(value.into());
+            self
+        }
+    }
+}
+pub use text_to_speech::TextToSpeechRequest;
 mod token_classification {
     use crate::types::token_classification::*;
     use super::{InferenceClient, Task, TaskRequest};
@@ -559,6 +1199,53 @@ mod translation {
     }
 }
 pub use translation::TranslationRequest;
+mod visual_question_answering {
+    use crate::types::visual_question_answering::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `visual-question-answering` call being built (see [`InferenceClient::visual_question_answering`]).
+    pub type VisualQuestionAnsweringRequest<'c> = TaskRequest<
+        'c,
+        VisualQuestionAnsweringInput,
+        VisualQuestionAnsweringOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `visual-question-answering` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `image`: The image.
+        ///
+        /// Base64-encoded bytes when sent in a JSON body.
+        /// - `question`: The question to answer based on the image.
+        pub fn visual_question_answering(
+            &self,
+            image: impl Into<crate::binary::BinaryInput>,
+            question: impl Into<String>,
+        ) -> VisualQuestionAnsweringRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::VisualQuestionAnswering,
+                    VisualQuestionAnsweringInput {
+                        inputs: VisualQuestionAnsweringInputData {
+                            image: String::new(),
+                            question: question.into(),
+                        },
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs/image", image.into())
+        }
+    }
+    impl VisualQuestionAnsweringRequest<'_> {
+        /// The number of answers to return (will be chosen by order of likelihood). Note that we return less than topk answers if there are not enough options available within the context.
+        pub fn top_k(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).top_k = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use visual_question_answering::VisualQuestionAnsweringRequest;
 mod zero_shot_classification {
     use crate::types::zero_shot_classification::*;
     use super::{InferenceClient, Task, TaskRequest};
@@ -607,3 +1294,46 @@ mod zero_shot_classification {
     }
 }
 pub use zero_shot_classification::ZeroShotClassificationRequest;
+mod zero_shot_image_classification {
+    use crate::types::zero_shot_image_classification::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `zero-shot-image-classification` call being built (see [`InferenceClient::zero_shot_image_classification`]).
+    pub type ZeroShotImageClassificationRequest<'c> = TaskRequest<
+        'c,
+        ZeroShotImageClassificationInput,
+        ZeroShotImageClassificationOutput,
+    >;
+    impl InferenceClient {
+        /// Runs the `zero-shot-image-classification` task. Set parameters with the returned request's methods, then `send()`.
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data to classify as a base64-encoded string.
+        /// - `candidate_labels`: The candidate labels for this image
+        pub fn zero_shot_image_classification(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+            candidate_labels: impl Into<Vec<String>>,
+        ) -> ZeroShotImageClassificationRequest<'_> {
+            TaskRequest::new(
+                    self,
+                    Task::ZeroShotImageClassification,
+                    ZeroShotImageClassificationInput {
+                        inputs: String::new(),
+                        parameters: ZeroShotImageClassificationParameters {
+                            candidate_labels: candidate_labels.into(),
+                            hypothesis_template: Default::default(),
+                        },
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ZeroShotImageClassificationRequest<'_> {
+        /// The sentence used in conjunction with `candidate_labels` to attempt the image classification by replacing the placeholder with the candidate labels.
+        pub fn hypothesis_template(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.hypothesis_template = Some(value.into());
+            self
+        }
+    }
+}
+pub use zero_shot_image_classification::ZeroShotImageClassificationRequest;

@@ -54,6 +54,25 @@ impl PreparedRequest {
         Ok(request)
     }
 
+    /// A POST of raw bytes (an image, audio) to the target, with their content type when known.
+    pub(crate) fn bytes(
+        client: &InferenceClient,
+        target: &Target,
+        body: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<Self> {
+        let mut request = Self::for_target(client, target, Method::POST)?;
+        if let Some(content_type) = content_type {
+            let value = HeaderValue::from_str(content_type).map_err(|_| Error::InvalidInput {
+                field: "content_type".into(),
+                message: format!("`{content_type}` is not a valid header value"),
+            })?;
+            request.headers.insert(reqwest::header::CONTENT_TYPE, value);
+        }
+        request.body = Some(body);
+        Ok(request)
+    }
+
     /// The common part: method, URL and headers for a target.
     pub(crate) fn for_target(
         client: &InferenceClient,

@@ -7,12 +7,15 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use bytes::Bytes;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::binary::{BinaryInput, Blob, sniff_content_type};
 use crate::client::{InferenceClient, ProviderChoice};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, redact_url};
 use crate::http::transport::{PreparedRequest, RequestPreview, Response};
 use crate::providers::{BodyKind, PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
 use crate::routing::{CallOptions, Target, is_url};
@@ -48,8 +51,14 @@ pub struct TaskRequest<'c, I, O> {
     input: I,
     call: CallOptions,
     extra_body: Map<String, Value>,
+    /// Binary inputs and where they go in the JSON input (`/inputs`, `/inputs/image`).
+    binary: Vec<(&'static str, BinaryInput)>,
+    decode: Decoder<O>,
     _output: PhantomData<fn() -> O>,
 }
+
+/// Turns a successful answer into the task output.
+type Decoder<O> = fn(Bytes, Option<String>, ResponseStyle) -> Result<O>;
 
 impl<I: fmt::Debug, O> fmt::Debug for TaskRequest<'_, I, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,33 +78,55 @@ impl<I: Clone, O> Clone for TaskRequest<'_, I, O> {
             input: self.input.clone(),
             call: self.call.clone(),
             extra_body: self.extra_body.clone(),
+            binary: self.binary.clone(),
+            decode: self.decode,
             _output: PhantomData,
         }
     }
 }
 
-/// Whether the generic engine speaks this table entry's wire format.
+/// Whether the generic engine speaks this table entry's wire format. (The generator selects
+/// the tasks that get a method with the same test, `codegen/src/providers.rs`.)
 pub(crate) fn implemented(spec: &TaskSpec) -> bool {
-    spec.body == BodyKind::Json
-        && spec.polling == Polling::None
+    spec.polling == Polling::None
         && matches!(
-            (spec.payload, spec.response),
+            (spec.body, spec.payload, spec.response),
             (
+                BodyKind::Json,
                 PayloadStyle::HfInference | PayloadStyle::HfInferenceFlat,
-                ResponseStyle::Json
+                ResponseStyle::Json | ResponseStyle::Bytes
             ) | (
+                BodyKind::Bytes,
+                PayloadStyle::HfInferenceBinary,
+                ResponseStyle::Json | ResponseStyle::Bytes
+            ) | (
+                BodyKind::Json,
                 PayloadStyle::OpenAiEmbeddings,
                 ResponseStyle::OpenAiEmbeddings
+            ) | (
+                BodyKind::Json,
+                PayloadStyle::OpenAiSpeech,
+                ResponseStyle::Bytes
             )
         )
 }
 
-impl<'c, I, O> TaskRequest<'c, I, O>
-where
-    I: Serialize,
-    O: DeserializeOwned,
-{
+impl<'c, I: Serialize, O: DeserializeOwned> TaskRequest<'c, I, O> {
+    /// A call whose answer is JSON, decoded as `O`.
     pub(crate) fn new(client: &'c InferenceClient, task: Task, input: I) -> Self {
+        Self::with_decoder(client, task, input, decode_json::<O>)
+    }
+}
+
+impl<'c, I: Serialize> TaskRequest<'c, I, Blob> {
+    /// A call whose answer is a file (image, audio, video).
+    pub(crate) fn new_file(client: &'c InferenceClient, task: Task, input: I) -> Self {
+        Self::with_decoder(client, task, input, decode_file)
+    }
+}
+
+impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
+    fn with_decoder(client: &'c InferenceClient, task: Task, input: I, decode: Decoder<O>) -> Self {
         Self {
             client,
             task,
@@ -105,8 +136,17 @@ where
                 ..CallOptions::default()
             },
             extra_body: Map::new(),
+            binary: Vec::new(),
+            decode,
             _output: PhantomData,
         }
+    }
+
+    /// Attaches a binary input that goes at `pointer` of the JSON input (base64), or is the
+    /// whole body where the provider takes raw bytes.
+    pub(crate) fn with_binary(mut self, pointer: &'static str, input: BinaryInput) -> Self {
+        self.binary.push((pointer, input));
+        self
     }
 
     /// The typed input as it stands.
@@ -139,7 +179,8 @@ where
         self
     }
 
-    /// Resolves the target and builds the exact request, without sending it.
+    /// Resolves the target and builds the exact request, without sending it (a file or URL
+    /// input is read to build the body).
     pub async fn preview(&self) -> Result<RequestPreview> {
         Ok(self.prepare().await?.1.preview())
     }
@@ -154,12 +195,14 @@ where
         let (target, request) = self.prepare().await?;
         let response = self.client.execute(&request, false).await?;
         let meta = crate::http::transport::ResponseMeta::from_response(&response);
+        let content_type = meta
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.bytes().await.map_err(Error::from)?;
         let response_style = target.spec.map_or(ResponseStyle::Json, |s| s.response);
-        let value = match response_style {
-            ResponseStyle::OpenAiEmbeddings => decode_embeddings(&body)?,
-            _ => decode_lenient(&body)?,
-        };
+        let value = (self.decode)(body, content_type, response_style)?;
         Ok(Response { value, meta })
     }
 
@@ -171,7 +214,47 @@ where
         {
             return Err(self.not_implemented(provider));
         }
-        let body = self.body(&target)?;
+        let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
+        let mut files = Vec::with_capacity(self.binary.len());
+        for (pointer, input) in &self.binary {
+            let load = input.clone().load(&self.client.inner.http);
+            // A stalled file host must not hang the call: the client's timeout bounds it too.
+            let file = match self.client.inner.timeout {
+                Some(after) => {
+                    tokio::time::timeout(after, load)
+                        .await
+                        .map_err(|_| Error::Timeout {
+                            url: input
+                                .url()
+                                .and_then(|u| url::Url::parse(u).ok())
+                                .map_or_else(|| "binary input".to_owned(), |u| redact_url(&u)),
+                            after,
+                        })??
+                }
+                None => load.await?,
+            };
+            files.push((*pointer, file));
+        }
+        // hf-inference takes the raw bytes as the body when nothing else is to be sent.
+        if payload == PayloadStyle::HfInferenceBinary
+            && let [("/inputs", file)] = files.as_slice()
+            && self.extra_body.is_empty()
+            && self.has_no_options()?
+        {
+            let request = PreparedRequest::bytes(
+                self.client,
+                &target,
+                file.bytes().clone(),
+                file.content_type(),
+            )?;
+            return Ok((target, request));
+        }
+        let mut body = self.body(&target)?;
+        for (pointer, file) in files {
+            if let Some(slot) = body.pointer_mut(pointer) {
+                *slot = Value::String(file.to_base64());
+            }
+        }
         let request = PreparedRequest::json(self.client, &target, &body)?;
         Ok((target, request))
     }
@@ -206,6 +289,17 @@ where
         }
     }
 
+    /// Whether the input carries nothing but its binary data (no parameters set).
+    fn has_no_options(&self) -> Result<bool> {
+        let value = to_wire_value(&self.input).map_err(|e| Error::InvalidInput {
+            field: "input".into(),
+            message: e.to_string(),
+        })?;
+        Ok(value
+            .as_object()
+            .is_some_and(|fields| fields.keys().all(|k| k == "inputs")))
+    }
+
     fn body(&self, target: &Target) -> Result<Value> {
         let Value::Object(mut fields) =
             to_wire_value(&self.input).map_err(|e| Error::InvalidInput {
@@ -219,8 +313,12 @@ where
             });
         };
         let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
-        let body = if payload == PayloadStyle::OpenAiEmbeddings {
-            // `{"input": text or [texts], ...parameters, "model": provider id}`.
+        let body = if matches!(
+            payload,
+            PayloadStyle::OpenAiEmbeddings | PayloadStyle::OpenAiSpeech
+        ) {
+            // `{"input": text or [texts], ...parameters, "model": provider id}` (embeddings and
+            // speech alike).
             let mut body = Map::new();
             // `shift_remove` keeps the order of the remaining fields (the map preserves it).
             if let Some(inputs) = fields.shift_remove("inputs") {
@@ -241,6 +339,35 @@ where
         merge_json(&mut body, self.extra_body.clone());
         Ok(Value::Object(body))
     }
+}
+
+/// The JSON decoder of a task: OpenAI embeddings lists become vectors; the rest is read
+/// leniently.
+fn decode_json<O: DeserializeOwned>(
+    body: Bytes,
+    _content_type: Option<String>,
+    style: ResponseStyle,
+) -> Result<O> {
+    match style {
+        ResponseStyle::OpenAiEmbeddings => decode_embeddings(&body),
+        _ => decode_lenient(&body),
+    }
+}
+
+/// The file decoder: the body itself, which must not be a JSON document (a server that answers
+/// JSON where a file was expected has sent an error or a format this SDK does not know).
+fn decode_file(body: Bytes, content_type: Option<String>, _style: ResponseStyle) -> Result<Blob> {
+    let is_json = content_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("application/json"));
+    if is_json {
+        return Err(Error::decode::<Blob>(
+            "expected a file, the server answered JSON",
+            &body,
+        ));
+    }
+    let content_type = content_type.or_else(|| sniff_content_type(&body).map(str::to_owned));
+    Ok(Blob::new(body, content_type))
 }
 
 /// Decodes a JSON answer as `O`, accepting the two ways servers disagree with the schemas: one
