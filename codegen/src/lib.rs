@@ -258,7 +258,7 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
         .iter()
         .zip(&infos)
         .filter(|(t, _)| {
-            providers.generic_json_tasks.contains(&t.task)
+            providers.served_tasks.contains(&t.task)
                 && !HAND_WRITTEN_TASKS.contains(&t.task.as_str())
         })
         .map(|(t, info)| tasks::TaskMethod {

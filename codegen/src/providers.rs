@@ -45,6 +45,9 @@ pub struct ProvidersOutput {
     /// binary bodies; OpenAI embeddings and speech), without a job to poll: the SDK's generic
     /// task engine calls these.
     pub generic_json_tasks: BTreeSet<String>,
+    /// Tasks some provider serves: each gets a task method (pairs the SDK does not implement
+    /// yet answer `Error::NotImplemented`).
+    pub served_tasks: BTreeSet<String>,
     /// Tasks whose answer is a file (image, audio, video) on some provider: their methods
     /// return a `Blob`.
     pub file_output_tasks: BTreeSet<String>,
@@ -80,6 +83,7 @@ pub fn generate(table_toml: &str, spec_tasks: &[String]) -> Result<ProvidersOutp
         .map(|t| t.task.clone())
         .collect();
     Ok(ProvidersOutput {
+        served_tasks: served.iter().map(|t| (*t).to_owned()).collect(),
         generic_json_tasks,
         file_output_tasks,
         rust,

@@ -188,6 +188,18 @@ pub enum Error {
         job_id: Option<String>,
     },
 
+    /// An asynchronous job did not finish within the client's timeout (or the default job
+    /// timeout); it may still be running at the provider.
+    #[error("{provider} job {job_id} did not finish within {after:?}")]
+    JobTimeout {
+        /// The provider id.
+        provider: String,
+        /// The provider's job / request id.
+        job_id: String,
+        /// The time allowed.
+        after: Duration,
+    },
+
     /// The request could not be sent or the response could not be read (DNS, connect, TLS,
     /// broken connection). URLs inside are redacted.
     #[error("transport error: {0}")]

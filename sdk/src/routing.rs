@@ -320,7 +320,7 @@ pub(crate) struct CallOptions {
     pub model: Option<String>,
     pub provider: Option<ProviderChoice>,
     /// Which table entries the calling engine speaks; `auto` picks only among those.
-    pub engine_speaks: Option<fn(&TaskSpec) -> bool>,
+    pub engine_speaks: Option<fn(Provider, &TaskSpec) -> bool>,
 }
 
 /// Whether a model string is a URL (an Inference Endpoint or a local server) rather than a Hub
@@ -596,14 +596,14 @@ impl InferenceClient {
         &self,
         task: Task,
         model: &str,
-        engine_speaks: Option<fn(&TaskSpec) -> bool>,
+        engine_speaks: Option<fn(Provider, &TaskSpec) -> bool>,
     ) -> Result<Provider> {
         let usable = |e: &ProviderMappingEntry| {
             e.serves(task)
                 && e.provider.is_some_and(|p| {
                     p.spec()
                         .task(task)
-                        .is_some_and(|spec| engine_speaks.is_none_or(|speaks| speaks(spec)))
+                        .is_some_and(|spec| engine_speaks.is_none_or(|speaks| speaks(p, spec)))
                 })
         };
         let entries = self.mapping_for(model, usable).await?;

@@ -577,6 +577,101 @@ mod image_to_text {
     }
 }
 pub use image_to_text::ImageToTextRequest;
+mod image_to_video {
+    use crate::types::image_to_video::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-to-video` call being built (see [`InferenceClient::image_to_video`]).
+    pub type ImageToVideoRequest<'c> = TaskRequest<
+        'c,
+        ImageToVideoInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-to-video` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        ///
+        /// Arguments:
+        /// - `inputs`: The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload.
+        pub fn image_to_video(
+            &self,
+            inputs: impl Into<crate::binary::BinaryInput>,
+        ) -> ImageToVideoRequest<'_> {
+            TaskRequest::new_file(
+                    self,
+                    Task::ImageToVideo,
+                    ImageToVideoInput {
+                        inputs: String::new(),
+                        parameters: None,
+                    },
+                )
+                .with_binary("/inputs", inputs.into())
+        }
+    }
+    impl ImageToVideoRequest<'_> {
+        /// For diffusion models. A higher guidance scale value encourages the model to generate videos closely linked to the text prompt at the expense of lower image quality.
+        pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .guidance_scale = Some(value.into());
+            self
+        }
+        /// One prompt to guide what NOT to include in video generation.
+        pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .negative_prompt = Some(value.into());
+            self
+        }
+        /// The num_frames parameter determines how many video frames are generated.
+        pub fn num_frames(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_frames = Some(value.into());
+            self
+        }
+        /// The number of denoising steps. More denoising steps usually lead to a higher quality video at the expense of slower inference.
+        pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_inference_steps = Some(value.into());
+            self
+        }
+        /// The text prompt to guide the video generation.
+        pub fn prompt(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).prompt = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Seed for the random number generator.
+        pub fn seed(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).seed = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `target_size`.
+        pub fn target_size(
+            mut self,
+            value: impl Into<ImageToVideoParametersTargetSize>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .target_size = Some(value.into());
+            self
+        }
+    }
+}
+pub use image_to_video::ImageToVideoRequest;
 mod object_detection {
     use crate::types::object_detection::*;
     use super::{InferenceClient, Task, TaskRequest};
@@ -1063,6 +1158,81 @@ mod text_to_speech {
     }
 }
 pub use text_to_speech::TextToSpeechRequest;
+mod text_to_video {
+    use crate::types::text_to_video::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `text-to-video` call being built (see [`InferenceClient::text_to_video`]).
+    pub type TextToVideoRequest<'c> = TaskRequest<
+        'c,
+        TextToVideoInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `text-to-video` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        ///
+        /// Arguments:
+        /// - `inputs`: The input text data (sometimes called "prompt")
+        pub fn text_to_video(
+            &self,
+            inputs: impl Into<String>,
+        ) -> TextToVideoRequest<'_> {
+            TaskRequest::new_file(
+                self,
+                Task::TextToVideo,
+                TextToVideoInput {
+                    inputs: inputs.into(),
+                    parameters: None,
+                },
+            )
+        }
+    }
+    impl TextToVideoRequest<'_> {
+        /// A higher guidance scale value encourages the model to generate videos closely linked to the text prompt, but values too high may cause saturation and other artifacts.
+        pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .guidance_scale = Some(value.into());
+            self
+        }
+        /// One or several prompt to guide what NOT to include in video generation.
+        pub fn negative_prompt(mut self, value: impl Into<Vec<String>>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .negative_prompt = value.into();
+            self
+        }
+        /// The num_frames parameter determines how many video frames are generated.
+        pub fn num_frames(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_frames = Some(value.into());
+            self
+        }
+        /// The number of denoising steps. More denoising steps usually lead to a higher quality video at the expense of slower inference.
+        pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_inference_steps = Some(value.into());
+            self
+        }
+        /// Seed for the random number generator.
+        pub fn seed(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).seed = Some(
+                value.into(),
+            );
+            self
+        }
+    }
+}
+pub use text_to_video::TextToVideoRequest;
 mod token_classification {
     use crate::types::token_classification::*;
     use super::{InferenceClient, Task, TaskRequest};

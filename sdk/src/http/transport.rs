@@ -361,6 +361,15 @@ pub struct ResponseMeta {
 }
 
 impl ResponseMeta {
+    /// Metadata of a call made of several requests (a job): no single response to describe.
+    pub(crate) fn empty() -> Self {
+        Self {
+            status: 200,
+            headers: HeaderMap::new(),
+            request_id: None,
+        }
+    }
+
     pub(crate) fn from_response(response: &reqwest::Response) -> Self {
         let headers = response.headers().clone();
         let request_id = [

@@ -4,7 +4,10 @@
 //! The table itself is generated from `specs/providers.toml` (see [`Provider::spec`],
 //! [`task_spec`] and [`SUPPORT_MATRIX_MARKDOWN`]); [`spec`] defines the types it is made of.
 
+pub(crate) mod adapter;
+pub(crate) mod fal_ai;
 pub(crate) mod hyperbolic;
+pub mod jobs;
 pub mod spec;
 
 pub use crate::generated::providers::{

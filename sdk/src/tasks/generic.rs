@@ -17,6 +17,8 @@ use crate::binary::{BinaryInput, Blob, sniff_content_type};
 use crate::client::{InferenceClient, ProviderChoice};
 use crate::error::{Error, Result, redact_url};
 use crate::http::transport::{PreparedRequest, RequestPreview, Response};
+use crate::providers::adapter;
+use crate::providers::jobs::JobOptions;
 use crate::providers::{BodyKind, PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
 use crate::routing::{CallOptions, Target, is_url};
 
@@ -53,6 +55,7 @@ pub struct TaskRequest<'c, I, O> {
     extra_body: Map<String, Value>,
     /// Binary inputs and where they go in the JSON input (`/inputs`, `/inputs/image`).
     binary: Vec<(&'static str, BinaryInput)>,
+    jobs: JobOptions,
     decode: Decoder<O>,
     _output: PhantomData<fn() -> O>,
 }
@@ -79,6 +82,7 @@ impl<I: Clone, O> Clone for TaskRequest<'_, I, O> {
             call: self.call.clone(),
             extra_body: self.extra_body.clone(),
             binary: self.binary.clone(),
+            jobs: self.jobs.clone(),
             decode: self.decode,
             _output: PhantomData,
         }
@@ -87,7 +91,10 @@ impl<I: Clone, O> Clone for TaskRequest<'_, I, O> {
 
 /// Whether the generic engine speaks this table entry's wire format. (The generator selects
 /// the tasks that get a method with the same test, `codegen/src/providers.rs`.)
-pub(crate) fn implemented(spec: &TaskSpec) -> bool {
+pub(crate) fn implemented(provider: Provider, spec: &TaskSpec) -> bool {
+    if adapter::handles(spec) {
+        return adapter::implemented(provider, spec.task);
+    }
     spec.polling == Polling::None
         && matches!(
             (spec.body, spec.payload, spec.response),
@@ -137,6 +144,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             },
             extra_body: Map::new(),
             binary: Vec::new(),
+            jobs: JobOptions::default(),
             decode,
             _output: PhantomData,
         }
@@ -193,6 +201,14 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
     /// [`send`](Self::send), keeping the response status, headers and request id.
     pub async fn send_with_metadata(self) -> Result<Response<O>> {
         let (target, request) = self.prepare().await?;
+        if target.spec.is_some_and(adapter::handles) {
+            // Provider-specific answers (jobs, files behind URLs, base64 in JSON).
+            let call = self.adapter_call(&target)?;
+            let (body, content_type) = adapter::run(&call, &request).await?.into_body()?;
+            let meta = crate::http::transport::ResponseMeta::empty();
+            let value = (self.decode)(body, content_type, ResponseStyle::Json)?;
+            return Ok(Response { value, meta });
+        }
         let response = self.client.execute(&request, false).await?;
         let meta = crate::http::transport::ResponseMeta::from_response(&response);
         let content_type = meta
@@ -210,9 +226,15 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
         self.refuse_unimplemented_early()?;
         let target = self.client.resolve(self.task, &self.call).await?;
         if let (Some(spec), Some(provider)) = (target.spec, target.provider)
-            && !implemented(spec)
+            && !implemented(provider, spec)
         {
             return Err(self.not_implemented(provider));
+        }
+        if target.spec.is_some_and(adapter::handles) {
+            let call = self.adapter_call(&target)?;
+            let body = adapter::body(&call).await?;
+            let request = PreparedRequest::json(self.client, &target, &body)?;
+            return Ok((target, request));
         }
         let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
         let mut files = Vec::with_capacity(self.binary.len());
@@ -270,7 +292,9 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
         };
         let url_model = inner.base_url.is_some() || self.call.model.as_deref().is_some_and(is_url);
         match provider.spec().task(self.task) {
-            Some(spec) if !url_model && !implemented(spec) => Err(self.not_implemented(provider)),
+            Some(spec) if !url_model && !implemented(provider, spec) => {
+                Err(self.not_implemented(provider))
+            }
             _ => Ok(()),
         }
     }
@@ -283,10 +307,54 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
                 .task
                 .providers()
                 .iter()
-                .filter(|p| p.spec().task(self.task).is_some_and(implemented))
+                .filter(|p| {
+                    p.spec()
+                        .task(self.task)
+                        .is_some_and(|s| implemented(**p, s))
+                })
                 .map(|p| p.as_str().to_owned())
                 .collect(),
         }
+    }
+
+    /// The view of this call that provider-specific code gets.
+    fn adapter_call<'a>(&'a self, target: &'a Target) -> Result<adapter::Call<'a>> {
+        let input = match to_wire_value(&self.input) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => Map::new(),
+            Err(e) => {
+                return Err(Error::InvalidInput {
+                    field: "input".into(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        let mut input = input;
+        merge_json(&mut input, self.extra_body.clone());
+        Ok(adapter::Call {
+            client: self.client,
+            target,
+            task: self.task,
+            input,
+            binary: &self.binary,
+            jobs: &self.jobs,
+        })
+    }
+
+    /// Wait between polls of an asynchronous job (fal queue, Together video, …); default: the
+    /// provider's own interval.
+    pub fn poll_interval(mut self, interval: std::time::Duration) -> Self {
+        self.jobs.poll_interval = Some(interval);
+        self
+    }
+
+    /// Called with each status an asynchronous job reports (for a progress display).
+    pub fn on_status(
+        mut self,
+        callback: impl Fn(&crate::providers::jobs::JobStatus) + Send + Sync + 'static,
+    ) -> Self {
+        self.jobs.on_status = Some(std::sync::Arc::new(callback));
+        self
     }
 
     /// Whether the input carries nothing but its binary data (no parameters set).

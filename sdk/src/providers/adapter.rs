@@ -1,0 +1,226 @@
+//! The seam between the generic task engine and the provider-specific code: building a body the
+//! table cannot describe (`payload = "provider"`), following an asynchronous job, and turning
+//! the final answer into the task output (base64 in JSON, a file URL to download, or a
+//! provider-specific shape).
+//!
+//! A provider's quirks live in its own file (`fal_ai.rs`, `together.rs`, …); this module only
+//! dispatches.
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use crate::binary::{BinaryInput, Blob};
+use crate::client::InferenceClient;
+use crate::error::{Error, Result};
+use crate::http::transport::PreparedRequest;
+use crate::providers::{PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
+use crate::routing::Target;
+
+use super::jobs::JobOptions;
+
+/// Everything a provider's code may need to build a request and read its answer.
+pub(crate) struct Call<'a> {
+    /// The client (HTTP pool, endpoints, timeout).
+    pub client: &'a InferenceClient,
+    /// Where the call goes.
+    pub target: &'a Target,
+    /// The task.
+    pub task: Task,
+    /// The typed input as wire JSON (`{"inputs": …, "parameters": {…}}`), binary fields still
+    /// empty.
+    pub input: Map<String, Value>,
+    /// Binary inputs by JSON pointer, not yet read: a provider that accepts URLs passes an
+    /// http(s) URL through instead of downloading it.
+    pub binary: &'a [(&'static str, BinaryInput)],
+    /// Polling settings of the call.
+    pub jobs: &'a JobOptions,
+}
+
+impl Call<'_> {
+    /// The table entry of the call.
+    pub(crate) fn spec(&self) -> Result<&'static TaskSpec> {
+        self.target
+            .spec
+            .ok_or_else(|| Error::Config("a provider call without a table entry".into()))
+    }
+
+    /// The provider of the call.
+    pub(crate) fn provider(&self) -> Result<Provider> {
+        self.target
+            .provider
+            .ok_or_else(|| Error::Config("a provider call without a provider".into()))
+    }
+
+    /// The `inputs` value (a prompt, text).
+    pub(crate) fn inputs(&self) -> Option<&Value> {
+        self.input.get("inputs")
+    }
+
+    /// The parameters object (empty when none were set).
+    pub(crate) fn parameters(&self) -> Map<String, Value> {
+        match self.input.get("parameters") {
+            Some(Value::Object(params)) => params.clone(),
+            _ => Map::new(),
+        }
+    }
+
+    /// The first binary input (the image or audio of the task).
+    pub(crate) fn first_binary(&self) -> Option<&BinaryInput> {
+        self.binary.first().map(|(_, b)| b)
+    }
+
+    /// An http(s) URL passed through, anything else as a `data:` URL.
+    pub(crate) async fn binary_as_url(
+        &self,
+        input: &BinaryInput,
+        default_mime: &str,
+    ) -> Result<String> {
+        input
+            .clone()
+            .to_url_or_data_url(&self.client.inner.http, default_mime)
+            .await
+    }
+
+    /// Downloads a file the provider produced: no credentials, host redirects applied.
+    pub(crate) async fn download(&self, url: &str) -> Result<Blob> {
+        if url.starts_with("data:") {
+            return Blob::from_base64(url, None);
+        }
+        let parsed = url::Url::parse(url).map_err(|e| Error::Decode {
+            target: "file URL",
+            message: format!("the provider returned an invalid URL: {e}"),
+            body_excerpt: url.chars().take(200).collect(),
+        })?;
+        let redirected = self.client.inner.endpoints.redirect(parsed);
+        BinaryInput::from_url(redirected.as_str())?
+            .load(&self.client.inner.http)
+            .await
+    }
+}
+
+/// Whether a table entry goes through this module (rather than the engine's generic formats).
+pub(crate) fn handles(spec: &TaskSpec) -> bool {
+    spec.payload == PayloadStyle::Provider
+        || spec.polling != Polling::None
+        || matches!(
+            spec.response,
+            ResponseStyle::Base64 | ResponseStyle::AssetUrl | ResponseStyle::Provider
+        )
+}
+
+/// Whether this SDK version has the provider-specific code for the entry.
+pub(crate) fn implemented(provider: Provider, task: Task) -> bool {
+    match provider {
+        Provider::FalAi => super::fal_ai::implements(task),
+        _ => false,
+    }
+}
+
+/// Builds the provider-specific body of a call.
+pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
+    match call.provider()? {
+        Provider::FalAi => super::fal_ai::body(call).await,
+        other => Err(not_implemented(other, call.task)),
+    }
+}
+
+/// Sends the first request and follows the job, if any, to the final answer's JSON.
+pub(crate) async fn run(call: &Call<'_>, request: &PreparedRequest) -> Result<Answer> {
+    let spec = call.spec()?;
+    let response = call.client.execute(request, false).await?;
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response.bytes().await.map_err(Error::from)?;
+    let is_json = content_type.as_deref().is_some_and(|t| t.contains("json"))
+        || (content_type.is_none() && body.first() == Some(&b'{'));
+    if !is_json {
+        // A file answered directly.
+        return Ok(Answer::File(Blob::new(body, content_type)));
+    }
+    let first: Value =
+        serde_json::from_slice(&body).map_err(|e| Error::decode::<Value>(e, &body))?;
+    let last = super::jobs::follow(call, spec.polling, request, first).await?;
+    finish(call, spec, last).await
+}
+
+/// The answer of a call in the form the engine decodes.
+pub(crate) enum Answer {
+    /// A JSON document (decoded as the task output type).
+    Json(Value),
+    /// A file.
+    File(Blob),
+}
+
+impl Answer {
+    /// The answer as body bytes and content type, for the engine's decoder.
+    pub(crate) fn into_body(self) -> Result<(Bytes, Option<String>)> {
+        match self {
+            Answer::Json(value) => Ok((
+                Bytes::from(
+                    serde_json::to_vec(&value).map_err(|e| Error::decode::<Value>(e, b""))?,
+                ),
+                Some("application/json".into()),
+            )),
+            Answer::File(blob) => {
+                let content_type = blob.content_type().map(str::to_owned);
+                Ok((blob.into_bytes(), content_type))
+            }
+        }
+    }
+}
+
+/// Applies the entry's response style to the final JSON.
+async fn finish(call: &Call<'_>, spec: &TaskSpec, last: Value) -> Result<Answer> {
+    let pointer = spec.result_pointer.unwrap_or("");
+    match spec.response {
+        ResponseStyle::Base64 => {
+            let text = last
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing(call, pointer, &last))?;
+            Ok(Answer::File(Blob::from_base64(text, None)?))
+        }
+        ResponseStyle::AssetUrl => {
+            let found = last
+                .pointer(pointer)
+                .ok_or_else(|| missing(call, pointer, &last))?;
+            // Replicate answers a URL or a list of URLs.
+            let url = match found {
+                Value::String(url) => url.as_str(),
+                Value::Array(items) => items
+                    .first()
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| missing(call, pointer, &last))?,
+                _ => return Err(missing(call, pointer, &last)),
+            };
+            Ok(Answer::File(call.download(url).await?))
+        }
+        ResponseStyle::Provider => match call.provider()? {
+            Provider::FalAi => super::fal_ai::answer(call, last).await,
+            other => Err(not_implemented(other, call.task)),
+        },
+        _ => Ok(Answer::Json(last)),
+    }
+}
+
+fn missing(call: &Call<'_>, pointer: &str, answer: &Value) -> Error {
+    Error::Decode {
+        target: "provider answer",
+        message: format!(
+            "{} answered without `{pointer}`",
+            call.target.provider_label()
+        ),
+        body_excerpt: answer.to_string().chars().take(1024).collect(),
+    }
+}
+
+pub(crate) fn not_implemented(provider: Provider, task: Task) -> Error {
+    Error::NotImplemented {
+        provider: provider.as_str().to_owned(),
+        task: task.as_str().to_owned(),
+        implemented: Vec::new(),
+    }
+}

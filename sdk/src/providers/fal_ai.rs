@@ -1,0 +1,204 @@
+//! fal.ai: bodies named after each model's own inputs (`prompt`, `text`, `image_url`,
+//! `audio_url`), files answered as URLs, and a queue for the slow tasks (python-client.md §3.4).
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::http::transport::PreparedRequest;
+use crate::providers::Task;
+use crate::routing::Mode;
+
+use super::adapter::{Answer, Call};
+use super::jobs::Job;
+
+/// fal's own poll interval.
+const QUEUE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The tasks this file implements.
+pub(crate) fn implements(task: Task) -> bool {
+    matches!(
+        task,
+        Task::TextToImage
+            | Task::TextToSpeech
+            | Task::AutomaticSpeechRecognition
+            | Task::TextToVideo
+            | Task::ImageToVideo
+            | Task::ImageToImage
+            | Task::ImageSegmentation
+    )
+}
+
+fn text(call: &Call<'_>) -> Value {
+    call.inputs().cloned().unwrap_or(Value::Null)
+}
+
+/// The request body of a fal call.
+pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
+    let mut params = call.parameters();
+    let mut body = Map::new();
+    match call.task {
+        Task::TextToImage | Task::TextToVideo => {
+            body.insert("prompt".into(), text(call));
+            // fal takes the size as one object.
+            if let (Some(width), Some(height)) = (params.get("width"), params.get("height")) {
+                let size = json!({"width": width, "height": height});
+                params.shift_remove("width");
+                params.shift_remove("height");
+                body.insert("image_size".into(), size);
+            }
+        }
+        Task::TextToSpeech => {
+            body.insert("text".into(), text(call));
+        }
+        Task::AutomaticSpeechRecognition => {
+            let audio = call.first_binary().ok_or_else(missing_input)?;
+            body.insert(
+                "audio_url".into(),
+                Value::String(call.binary_as_url(audio, "audio/mpeg").await?),
+            );
+        }
+        Task::ImageToVideo => {
+            let image = call.first_binary().ok_or_else(missing_input)?;
+            body.insert(
+                "image_url".into(),
+                Value::String(call.binary_as_url(image, "image/jpeg").await?),
+            );
+        }
+        Task::ImageToImage => {
+            let image = call.first_binary().ok_or_else(missing_input)?;
+            let url = call.binary_as_url(image, "image/jpeg").await?;
+            body.insert("image_url".into(), Value::String(url.clone()));
+            body.insert("image_urls".into(), json!([url]));
+            if let Some(size) = params.shift_remove("target_size") {
+                params.insert("image_size".into(), size);
+            }
+        }
+        Task::ImageSegmentation => {
+            let image = call.first_binary().ok_or_else(missing_input)?;
+            body.insert(
+                "image_url".into(),
+                Value::String(call.binary_as_url(image, "image/png").await?),
+            );
+        }
+        other => {
+            return Err(super::adapter::not_implemented(
+                crate::providers::Provider::FalAi,
+                other,
+            ));
+        }
+    }
+    // `sync_mode` makes fal answer the file inline as a `data:` URL instead of a CDN link: one
+    // request instead of two (the JS client does this for images; segmentation needs it).
+    if matches!(call.task, Task::TextToImage | Task::ImageSegmentation) {
+        body.insert("sync_mode".into(), Value::Bool(true));
+    }
+    body.extend(params);
+    Ok(Value::Object(body))
+}
+
+fn missing_input() -> Error {
+    Error::InvalidInput {
+        field: "inputs".into(),
+        message: "the task needs an image or audio input".into(),
+    }
+}
+
+/// Answers whose shape is fal's own: transcription text, segmentation masks.
+pub(crate) async fn answer(call: &Call<'_>, last: Value) -> Result<Answer> {
+    match call.task {
+        Task::AutomaticSpeechRecognition => {
+            let text = last
+                .get("text")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::Decode {
+                    target: "AutomaticSpeechRecognitionOutput",
+                    message: "fal-ai answered without a `text` string".into(),
+                    body_excerpt: last.to_string().chars().take(1024).collect(),
+                })?;
+            Ok(Answer::Json(json!({"text": text})))
+        }
+        Task::ImageSegmentation => {
+            let url = last
+                .pointer("/image/url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::Decode {
+                    target: "ImageSegmentationOutput",
+                    message: "fal-ai answered without `image.url`".into(),
+                    body_excerpt: last.to_string().chars().take(1024).collect(),
+                })?;
+            let mask = call.download(url).await?;
+            Ok(Answer::Json(
+                json!([{"label": "mask", "mask": mask.to_base64()}]),
+            ))
+        }
+        other => Err(super::adapter::not_implemented(
+            crate::providers::Provider::FalAi,
+            other,
+        )),
+    }
+}
+
+/// The fal queue: the first answer carries `request_id` and `response_url`; poll
+/// `…/status` until `COMPLETED`, then fetch the result (python-client.md §3.4).
+pub(crate) async fn follow_queue(
+    call: &Call<'_>,
+    request: &PreparedRequest,
+    first: Value,
+) -> Result<Value> {
+    let id = first
+        .get("request_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Decode {
+            target: "fal queue answer",
+            message: "no `request_id` in the queue answer".into(),
+            body_excerpt: first.to_string().chars().take(1024).collect(),
+        })?;
+    let path = first
+        .get("response_url")
+        .and_then(Value::as_str)
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.path().to_owned())
+        .ok_or_else(|| Error::Decode {
+            target: "fal queue answer",
+            message: "no valid `response_url` in the queue answer".into(),
+            body_excerpt: first.to_string().chars().take(1024).collect(),
+        })?;
+    let inner = &call.client.inner;
+    let base = match call.target.mode {
+        Mode::Routed => crate::config::join_route(
+            &inner.endpoints.router,
+            call.provider()?.spec().routed_prefix.unwrap_or("/fal-ai"),
+            None,
+        ),
+        _ => inner
+            .endpoints
+            .provider_host(call.provider()?.spec(), "queue")?,
+    };
+    let query = request.url.query().map(str::to_owned);
+    let status_url = crate::config::join_route(&base, &format!("{path}/status"), query.as_deref());
+    let result_url = crate::config::join_route(&base, &path, query.as_deref());
+
+    let mut job = Job::new(call, id, QUEUE_INTERVAL);
+    let mut status = first
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("IN_QUEUE")
+        .to_owned();
+    job.report(&status);
+    while status != "COMPLETED" {
+        if matches!(status.as_str(), "FAILED" | "ERROR" | "CANCELLED") {
+            return Err(job.failed(format!("the queue reported {status}")));
+        }
+        job.wait().await?;
+        let answer = job.get_json(status_url.clone(), request).await?;
+        status = answer
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        job.report(&status);
+    }
+    job.get_json(result_url, request).await
+}
