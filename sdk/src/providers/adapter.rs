@@ -111,7 +111,17 @@ pub(crate) fn handles(spec: &TaskSpec) -> bool {
 /// Whether this SDK version has the provider-specific code for the entry.
 pub(crate) fn implemented(provider: Provider, task: Task) -> bool {
     match provider {
+        Provider::BlackForestLabs => super::black_forest_labs::implements(task),
+        Provider::Deepinfra => super::deepinfra::implements(task),
         Provider::FalAi => super::fal_ai::implements(task),
+        Provider::Nebius => super::nebius::implements(task),
+        Provider::Novita => super::novita::implements(task),
+        Provider::Nscale => super::nscale::implements(task),
+        Provider::Replicate => super::replicate::implements(task),
+        Provider::Together => super::together::implements(task),
+        Provider::Wavespeed => super::wavespeed::implements(task),
+        Provider::ZaiOrg => super::zai_org::implements(task),
+        Provider::Hyperbolic => super::hyperbolic::implements(task),
         _ => false,
     }
 }
@@ -119,7 +129,17 @@ pub(crate) fn implemented(provider: Provider, task: Task) -> bool {
 /// Builds the provider-specific body of a call.
 pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
     match call.provider()? {
+        Provider::BlackForestLabs => super::black_forest_labs::body(call).await,
+        Provider::Deepinfra => super::deepinfra::body(call).await,
         Provider::FalAi => super::fal_ai::body(call).await,
+        Provider::Nebius => super::nebius::body(call).await,
+        Provider::Novita => super::novita::body(call).await,
+        Provider::Nscale => super::nscale::body(call).await,
+        Provider::Replicate => super::replicate::body(call).await,
+        Provider::Together => super::together::body(call).await,
+        Provider::Wavespeed => super::wavespeed::body(call).await,
+        Provider::ZaiOrg => super::zai_org::body(call).await,
+        Provider::Hyperbolic => super::hyperbolic::body(call).await,
         other => Err(not_implemented(other, call.task)),
     }
 }
@@ -199,7 +219,16 @@ async fn finish(call: &Call<'_>, spec: &TaskSpec, last: Value) -> Result<Answer>
             Ok(Answer::File(call.download(url).await?))
         }
         ResponseStyle::Provider => match call.provider()? {
+            Provider::BlackForestLabs => super::black_forest_labs::answer(call, last).await,
+            Provider::Deepinfra => super::deepinfra::answer(call, last).await,
             Provider::FalAi => super::fal_ai::answer(call, last).await,
+            Provider::Nebius => super::nebius::answer(call, last).await,
+            Provider::Novita => super::novita::answer(call, last).await,
+            Provider::Nscale => super::nscale::answer(call, last).await,
+            Provider::Replicate => super::replicate::answer(call, last).await,
+            Provider::Together => super::together::answer(call, last).await,
+            Provider::Wavespeed => super::wavespeed::answer(call, last).await,
+            Provider::ZaiOrg => super::zai_org::answer(call, last).await,
             other => Err(not_implemented(other, call.task)),
         },
         _ => Ok(Answer::Json(last)),

@@ -49,3 +49,16 @@ pub(crate) fn text_generation_output(value: Value) -> Result<TextGenerationOutpu
     }
     Ok(out)
 }
+
+/// The tasks the generic engine reaches here (text generation has its own path).
+pub(crate) fn implements(_task: crate::providers::Task) -> bool {
+    false
+}
+
+/// The request body of a generic-engine task.
+pub(crate) async fn body(call: &super::adapter::Call<'_>) -> Result<Value> {
+    Err(super::adapter::not_implemented(
+        crate::providers::Provider::Hyperbolic,
+        call.task,
+    ))
+}
