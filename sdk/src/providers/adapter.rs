@@ -231,6 +231,21 @@ async fn finish(call: &Call<'_>, spec: &TaskSpec, last: Value) -> Result<Answer>
             Provider::ZaiOrg => super::zai_org::answer(call, last).await,
             other => Err(not_implemented(other, call.task)),
         },
+        // A provider-specific body answered in the OpenAI embeddings format (nebius): the
+        // vectors, `data[*].embedding`, as the generic engine reads them.
+        ResponseStyle::OpenAiEmbeddings => {
+            let vectors = last
+                .get("data")
+                .and_then(Value::as_array)
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|item| item.get("embedding").cloned())
+                        .collect::<Option<Vec<Value>>>()
+                })
+                .ok_or_else(|| missing(call, "/data/*/embedding", &last))?;
+            Ok(Answer::Json(Value::Array(vectors)))
+        }
         _ => Ok(Answer::Json(last)),
     }
 }

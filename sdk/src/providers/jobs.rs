@@ -154,6 +154,7 @@ pub(crate) async fn follow(
     match polling {
         Polling::None | Polling::ReplicateWait => Ok(first),
         Polling::FalQueue => super::fal_ai::follow_queue(call, request, first).await,
+        Polling::TogetherVideo => super::together::follow_video(call, request, first).await,
         other => Err(Error::NotImplemented {
             provider: call.target.provider_label().to_owned(),
             task: format!("{} (job protocol `{other}`)", call.task),
