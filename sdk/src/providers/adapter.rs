@@ -162,7 +162,11 @@ pub(crate) async fn run(call: &Call<'_>, request: &PreparedRequest) -> Result<An
     }
     let first: Value =
         serde_json::from_slice(&body).map_err(|e| Error::decode::<Value>(e, &body))?;
-    let last = super::jobs::follow(call, spec.polling, request, first).await?;
+    let last = match spec.polling {
+        // A `prefer: wait` answer may be unfinished or failed: replicate.rs decides.
+        Polling::ReplicateWait => super::replicate::settle(call, request, first).await?,
+        polling => super::jobs::follow(call, polling, request, first).await?,
+    };
     finish(call, spec, last).await
 }
 
