@@ -354,10 +354,10 @@ async fn hub_mapping_is_fetched_once_per_model_under_concurrency() {
 }
 
 #[tokio::test]
-async fn auto_skips_mapped_providers_the_sdk_does_not_implement_for_the_task() {
-    // nebius comes first in the user's order, but its embeddings format is not implemented;
-    // auto must take together, the next mapped provider, not fail with NotImplemented.
-    let mapping = r#"{"inferenceProviderMapping":{"nebius":{"status":"live","providerId":"neb/bge","task":"feature-extraction"},"together":{"status":"live","providerId":"BAAI/bge-base-en-v1.5","task":"feature-extraction"}}}"#;
+async fn auto_takes_the_first_mapped_provider_that_serves_the_task() {
+    // The user's first provider maps this model for another task (and an unknown provider
+    // comes next): auto must take together, the first entry that serves embeddings.
+    let mapping = r#"{"inferenceProviderMapping":{"nebius":{"status":"live","providerId":"neb/x","task":"text-to-image"},"some-future-provider":{"status":"live","providerId":"f/x","task":"feature-extraction"},"together":{"status":"live","providerId":"BAAI/bge-base-en-v1.5","task":"feature-extraction"}}}"#;
     let mapping: &'static str = Box::leak(mapping.to_owned().into_boxed_str());
     let (hub, _) = serve(vec![canned(200, &[], mapping)]).await;
     let client = InferenceClient::builder()
@@ -376,8 +376,5 @@ async fn auto_skips_mapped_providers_the_sdk_does_not_implement_for_the_task() {
         preview.url,
         "https://router.huggingface.co/together/v1/embeddings"
     );
-    assert_eq!(
-        preview.body_json().unwrap()["model"],
-        "BAAI/bge-base-en-v1.5"
-    );
+    assert_eq!(preview.body_json().unwrap()["model"], "BAAI/bge-base-en-v1.5");
 }
