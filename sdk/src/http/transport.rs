@@ -73,6 +73,18 @@ impl PreparedRequest {
         Ok(request)
     }
 
+    /// A `multipart/form-data` POST to the target: `body` is the encoded form, its parts
+    /// separated by `boundary`.
+    pub(crate) fn multipart(
+        client: &InferenceClient,
+        target: &Target,
+        boundary: &str,
+        body: Bytes,
+    ) -> Result<Self> {
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        Self::bytes(client, target, body, Some(&content_type))
+    }
+
     /// The common part: method, URL and headers for a target.
     pub(crate) fn for_target(
         client: &InferenceClient,

@@ -13,7 +13,7 @@ use crate::binary::{BinaryInput, Blob};
 use crate::client::InferenceClient;
 use crate::error::{Error, Result};
 use crate::http::transport::PreparedRequest;
-use crate::providers::{PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
+use crate::providers::{BodyKind, PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
 use crate::routing::Target;
 
 use super::jobs::JobOptions;
@@ -142,6 +142,19 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
         Provider::Hyperbolic => super::hyperbolic::body(call).await,
         other => Err(not_implemented(other, call.task)),
     }
+}
+
+/// The first request of a call: the provider's JSON body, or its form for a `body =
+/// "multipart"` entry.
+pub(crate) async fn request(call: &Call<'_>) -> Result<PreparedRequest> {
+    if call.spec()?.body == BodyKind::Multipart {
+        let (boundary, form) = match call.provider()? {
+            Provider::Deepinfra => super::deepinfra::multipart(call).await?,
+            other => return Err(not_implemented(other, call.task)),
+        };
+        return PreparedRequest::multipart(call.client, call.target, &boundary, form);
+    }
+    PreparedRequest::json(call.client, call.target, &body(call).await?)
 }
 
 /// Sends the first request and follows the job, if any, to the final answer's JSON.

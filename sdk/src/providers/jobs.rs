@@ -154,11 +154,9 @@ pub(crate) async fn follow(
     match polling {
         Polling::None | Polling::ReplicateWait => Ok(first),
         Polling::FalQueue => super::fal_ai::follow_queue(call, request, first).await,
+        Polling::Wavespeed => super::wavespeed::follow(call, request, first).await,
+        Polling::Zai => super::zai_org::follow(call, request, first).await,
+        Polling::Bfl => super::black_forest_labs::follow(call, request, first).await,
         Polling::TogetherVideo => super::together::follow_video(call, request, first).await,
-        other => Err(Error::NotImplemented {
-            provider: call.target.provider_label().to_owned(),
-            task: format!("{} (job protocol `{other}`)", call.task),
-            implemented: Vec::new(),
-        }),
     }
 }

@@ -232,8 +232,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
         }
         if target.spec.is_some_and(adapter::handles) {
             let call = self.adapter_call(&target)?;
-            let body = adapter::body(&call).await?;
-            let request = PreparedRequest::json(self.client, &target, &body)?;
+            let request = adapter::request(&call).await?;
             return Ok((target, request));
         }
         let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
