@@ -34,14 +34,20 @@ fn text(call: &Call<'_>) -> Value {
     call.inputs().cloned().unwrap_or(Value::Null)
 }
 
-/// The request body of a fal call.
+/// The request body of a fal call: the task's own fields, the parameters at the root (renamed
+/// where fal names them differently), then `sync_mode`, then what the caller put at the root
+/// with `extra_body` (merged last: it wins). The reference spreads its `extra_body` at the root
+/// too (python-client.md §3.0: it joins the parameters, which fal spreads at the root).
 pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
     let mut params = call.parameters();
     let mut body = Map::new();
     match call.task {
-        Task::TextToImage | Task::TextToVideo => {
+        Task::TextToVideo => {
             body.insert("prompt".into(), text(call));
-            // fal takes the size as one object.
+        }
+        Task::TextToImage => {
+            body.insert("prompt".into(), text(call));
+            // fal takes the size as one object (text-to-image only, §3.4).
             if let (Some(width), Some(height)) = (params.get("width"), params.get("height")) {
                 let size = json!({"width": width, "height": height});
                 params.shift_remove("width");
@@ -89,12 +95,21 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
             ));
         }
     }
+    body.extend(params);
     // `sync_mode` makes fal answer the file inline as a `data:` URL instead of a CDN link: one
-    // request instead of two (the JS client does this for images; segmentation needs it).
+    // request instead of two (the JS client does this for images; segmentation needs it). Set
+    // after the parameters, as both reference clients do.
     if matches!(call.task, Task::TextToImage | Task::ImageSegmentation) {
         body.insert("sync_mode".into(), Value::Bool(true));
     }
-    body.extend(params);
+    // The caller's `extra_body` fields other than `inputs` / `parameters` (already read above).
+    let extra: Map<String, Value> = call
+        .input
+        .iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "inputs" | "parameters"))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    crate::tasks::merge_json(&mut body, extra);
     Ok(Value::Object(body))
 }
 
