@@ -301,6 +301,9 @@ pub(crate) struct Target {
     pub provider_model_id: Option<String>,
     /// The authentication header, if any.
     pub auth: Option<(HeaderName, HeaderValue)>,
+    /// The LoRA weights file inside the Hub repository, when the mapping says the model is a
+    /// LoRA adapter (`adapter: "lora"`, `adapterWeightsPath`).
+    pub lora_weights_path: Option<String>,
 }
 
 impl Target {
@@ -397,6 +400,7 @@ impl InferenceClient {
                 model: base.to_string(),
                 provider_model_id: payload_model,
                 auth,
+                lora_weights_path: None,
             });
         }
 
@@ -468,6 +472,7 @@ impl InferenceClient {
         }
 
         // The provider's model id.
+        let mut lora_weights_path = None;
         let provider_model_id = if spec.hub_mapping {
             let entries = self
                 .mapping_for(&model, |e| e.provider == Some(provider) && e.serves(task))
@@ -505,6 +510,9 @@ impl InferenceClient {
                     tracing::warn!(model = %model, provider = %provider, "the latest health check of this model failed; the call may fail")
                 }
                 _ => {}
+            }
+            if entry.adapter.as_deref() == Some("lora") {
+                lora_weights_path = entry.adapter_weights_path.clone();
             }
             entry.provider_id.clone()
         } else {
@@ -553,6 +561,7 @@ impl InferenceClient {
             model,
             provider_model_id: Some(provider_model_id),
             auth,
+            lora_weights_path,
         })
     }
 
@@ -587,6 +596,7 @@ impl InferenceClient {
                 reqwest::header::AUTHORIZATION,
                 token.header_value(Some("Bearer"))?,
             )),
+            lora_weights_path: None,
         })
     }
 

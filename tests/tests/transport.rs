@@ -376,5 +376,41 @@ async fn auto_takes_the_first_mapped_provider_that_serves_the_task() {
         preview.url,
         "https://router.huggingface.co/together/v1/embeddings"
     );
-    assert_eq!(preview.body_json().unwrap()["model"], "BAAI/bge-base-en-v1.5");
+    assert_eq!(
+        preview.body_json().unwrap()["model"],
+        "BAAI/bge-base-en-v1.5"
+    );
+}
+
+#[tokio::test]
+async fn fal_lora_adapter_from_the_hub_mapping_is_sent_as_loras() {
+    let mapping = r#"{"inferenceProviderMapping":{"fal-ai":{"status":"live","providerId":"fal-ai/flux-lora","task":"text-to-image","adapter":"lora","adapterWeightsPath":"ghibli.safetensors"}}}"#;
+    let mapping: &'static str = Box::leak(mapping.to_owned().into_boxed_str());
+    let (hub, _) = serve(vec![canned(200, &[], mapping)]).await;
+    let client = InferenceClient::builder()
+        .token("hf_transportTestToken0123456789")
+        .hub_url(&hub)
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap();
+    let preview = client
+        .text_to_image("a whale in the sky")
+        .model("openfree/ghibli-lora")
+        .provider(hf_inference::Provider::FalAi)
+        .preview()
+        .await
+        .unwrap();
+    let body = preview.body_json().unwrap();
+    assert_eq!(
+        body["loras"],
+        serde_json::json!([{
+            "path": format!("{hub}/openfree/ghibli-lora/resolve/main/ghibli.safetensors"),
+            "scale": 1
+        }]),
+        "the weights come from the Hub endpoint the client uses (HF_ENDPOINT)"
+    );
+    assert_eq!(
+        preview.url,
+        "https://router.huggingface.co/fal-ai/fal-ai/flux-lora"
+    );
 }

@@ -102,6 +102,30 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
     if matches!(call.task, Task::TextToImage | Task::ImageSegmentation) {
         body.insert("sync_mode".into(), Value::Bool(true));
     }
+    // A LoRA adapter (the Hub mapping's `adapterWeightsPath`): fal loads the weights from the
+    // Hub repository (python-client.md §3.4; 2.4.0 does it for every generation task).
+    if let Some(path) = &call.target.lora_weights_path
+        && matches!(
+            call.task,
+            Task::TextToImage | Task::TextToVideo | Task::ImageToVideo | Task::ImageToImage
+        )
+    {
+        let hub = call
+            .client
+            .inner
+            .endpoints
+            .hub()
+            .as_str()
+            .trim_end_matches('/');
+        let url = format!("{hub}/{}/resolve/main/{path}", call.target.model);
+        body.insert("loras".into(), json!([{"path": url, "scale": 1}]));
+        if call.target.provider_model_id.as_deref() == Some("fal-ai/lora") {
+            body.insert(
+                "model_name".into(),
+                Value::String("stabilityai/stable-diffusion-xl-base-1.0".into()),
+            );
+        }
+    }
     // The caller's `extra_body` fields other than `inputs` / `parameters` (already read above).
     let extra: Map<String, Value> = call
         .input
