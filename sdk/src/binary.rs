@@ -418,6 +418,19 @@ impl BinaryInput {
         }
     }
 
+    /// The same input with its `http(s)` URL passed through `f` (the client's host redirects);
+    /// any other input, and the content type, unchanged.
+    pub(crate) fn map_url(self, f: impl FnOnce(Url) -> Url) -> Self {
+        let source = match self.source {
+            Source::Url(url) => Source::Url(f(url)),
+            other => other,
+        };
+        Self {
+            source,
+            content_type: self.content_type,
+        }
+    }
+
     fn new(source: Source) -> Self {
         Self {
             source,

@@ -238,7 +238,12 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
         let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
         let mut files = Vec::with_capacity(self.binary.len());
         for (pointer, input) in &self.binary {
-            let load = input.clone().load(&self.client.inner.http);
+            // A URL is downloaded without credentials, through the client's host redirects.
+            let endpoints = &self.client.inner.endpoints;
+            let load = input
+                .clone()
+                .map_url(|url| endpoints.redirect(url))
+                .load(&self.client.inner.http);
             // A stalled file host must not hang the call: the client's timeout bounds it too.
             let file = match self.client.inner.timeout {
                 Some(after) => {
@@ -380,10 +385,11 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             });
         };
         let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
-        let body = if matches!(
+        let openai = matches!(
             payload,
             PayloadStyle::OpenAiEmbeddings | PayloadStyle::OpenAiSpeech
-        ) {
+        );
+        let mut body = if openai {
             // `{"input": text or [texts], ...parameters, "model": provider id}` (embeddings and
             // speech alike).
             let mut body = Map::new();
@@ -395,15 +401,17 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
                 body.extend(params);
             }
             body.extend(fields);
-            if let Some(model) = &target.provider_model_id {
-                body.insert("model".into(), Value::String(model.clone()));
-            }
             body
         } else {
             fields
         };
-        let mut body = body;
         merge_json(&mut body, self.extra_body.clone());
+        if openai && let Some(model) = &target.provider_model_id {
+            // Applied last, after `extra_body` too: the provider id is never overridden and
+            // closes the body (python-client.md §3.3).
+            body.shift_remove("model");
+            body.insert("model".into(), Value::String(model.clone()));
+        }
         Ok(Value::Object(body))
     }
 }
