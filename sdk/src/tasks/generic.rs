@@ -441,7 +441,18 @@ fn decode_file(body: Bytes, content_type: Option<String>, _style: ResponseStyle)
             &body,
         ));
     }
-    let content_type = content_type.or_else(|| sniff_content_type(&body).map(str::to_owned));
+    // A generic or missing type says nothing: the bytes do.
+    let generic = content_type.as_deref().is_none_or(|t| {
+        let t = t.split(';').next().unwrap_or_default().trim();
+        t.is_empty() || t == "application/octet-stream" || t == "binary/octet-stream"
+    });
+    let content_type = if generic {
+        sniff_content_type(&body)
+            .map(str::to_owned)
+            .or(content_type)
+    } else {
+        content_type
+    };
     Ok(Blob::new(body, content_type))
 }
 
@@ -485,6 +496,24 @@ mod tests {
     use super::*;
     use crate::types::question_answering::QuestionAnsweringOutput;
     use crate::types::summarization::SummarizationOutput;
+
+    #[test]
+    fn a_file_with_a_generic_type_is_typed_from_its_bytes() {
+        let png = Bytes::from_static(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        let blob = decode_file(
+            png.clone(),
+            Some("application/octet-stream".into()),
+            ResponseStyle::Bytes,
+        )
+        .unwrap();
+        assert_eq!(blob.content_type(), Some("image/png"));
+        let blob = decode_file(png, Some("image/webp".into()), ResponseStyle::Bytes).unwrap();
+        assert_eq!(
+            blob.content_type(),
+            Some("image/webp"),
+            "a specific type is kept"
+        );
+    }
 
     #[test]
     fn one_object_reads_as_a_one_element_list() {
