@@ -31,7 +31,7 @@ use crate::http::transport::PreparedRequest;
 use crate::providers::{Provider, Task};
 
 use super::adapter::{Answer, Call, not_implemented};
-use super::jobs::Job;
+use super::jobs::{Job, Phase};
 
 /// Black Forest Labs' poll interval (python-client.md §3.15).
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -131,25 +131,27 @@ pub(crate) async fn follow(
         .map_or_else(|| polling_url.to_owned(), str::to_owned);
     let poll = poll_request(call, request, url);
     let mut job = Job::new(call, id, POLL_INTERVAL);
-    loop {
-        job.wait().await?;
-        let (answer, _) = call.client.execute_json::<Value>(&poll).await?;
-        let status = answer
-            .get("status")
-            .and_then(Value::as_str)
-            .ok_or_else(|| decode_error("no `status` in the poll answer", &answer))?
-            .to_owned();
-        job.report(&status);
-        if status == "Ready" {
-            return Ok(answer);
-        }
-        if FAILED_STATUSES.contains(&status.as_str()) {
-            let detail = match answer.get("details").or_else(|| answer.get("result")) {
-                Some(Value::Null) | None => String::new(),
-                Some(Value::String(text)) => format!(": {text}"),
-                Some(other) => format!(": {other}"),
-            };
-            return Err(job.failed(format!("status `{status}`{detail}")));
-        }
-    }
+    job.poll_until(&poll, false, status_of).await
+}
+
+/// What a poll answer's `status` says; failure statuses carry BFL's details.
+fn status_of(answer: &Value) -> Result<(String, Phase)> {
+    let status = answer
+        .get("status")
+        .and_then(Value::as_str)
+        .ok_or_else(|| decode_error("no `status` in the poll answer", answer))?
+        .to_owned();
+    let phase = if status == "Ready" {
+        Phase::Done
+    } else if FAILED_STATUSES.contains(&status.as_str()) {
+        let detail = match answer.get("details").or_else(|| answer.get("result")) {
+            Some(Value::Null) | None => String::new(),
+            Some(Value::String(text)) => format!(": {text}"),
+            Some(other) => format!(": {other}"),
+        };
+        Phase::Failed(format!("status `{status}`{detail}"))
+    } else {
+        Phase::Running
+    };
+    Ok((status, phase))
 }

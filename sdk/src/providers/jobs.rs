@@ -57,6 +57,16 @@ impl fmt::Debug for JobOptions {
     }
 }
 
+/// What a job answer says about the job.
+pub(crate) enum Phase {
+    /// Still queued or running: poll again.
+    Running,
+    /// Finished: this answer holds the result.
+    Done,
+    /// Finished in failure, with the provider's reason.
+    Failed(String),
+}
+
 /// The state of one job as it is followed.
 pub(crate) struct Job<'a> {
     call: &'a Call<'a>,
@@ -116,9 +126,9 @@ impl<'a> Job<'a> {
         Ok(())
     }
 
-    /// GETs `url` with the original request's headers (same host: the router, or the
-    /// provider's own), returning its JSON.
-    pub(crate) async fn get_json(&self, url: url::Url, request: &PreparedRequest) -> Result<Value> {
+    /// The GET of `url` with the original request's headers (same host: the router, or the
+    /// provider's own); credentials are dropped if the URL is on another origin.
+    pub(crate) fn poll_request(&self, url: url::Url, request: &PreparedRequest) -> PreparedRequest {
         let mut poll = request.clone();
         poll.method = reqwest::Method::GET;
         poll.url = self.call.client.inner.endpoints.redirect(url);
@@ -129,8 +139,44 @@ impl<'a> Job<'a> {
             poll.headers.remove(reqwest::header::AUTHORIZATION);
             poll.headers.remove("x-key");
         }
-        let (value, _) = self.call.client.execute_json::<Value>(&poll).await?;
+        poll
+    }
+
+    /// GETs `url` as [`poll_request`](Self::poll_request) builds it, returning its JSON.
+    pub(crate) async fn get_json(&self, url: url::Url, request: &PreparedRequest) -> Result<Value> {
+        let (value, _) = self
+            .call
+            .client
+            .execute_json::<Value>(&self.poll_request(url, request))
+            .await?;
         Ok(value)
+    }
+
+    /// The polling loop every job protocol shares: send `poll`, report the status `classify`
+    /// reads from the answer, and stop when it says the job is done (returning that answer) or
+    /// failed. Each poll but an `immediate` first one comes after an interval; the deadline
+    /// ends the loop with [`Error::JobTimeout`].
+    pub(crate) async fn poll_until(
+        &mut self,
+        poll: &PreparedRequest,
+        immediate: bool,
+        classify: impl Fn(&Value) -> Result<(String, Phase)>,
+    ) -> Result<Value> {
+        let mut wait = !immediate;
+        loop {
+            if wait {
+                self.wait().await?;
+            }
+            wait = true;
+            let (answer, _) = self.call.client.execute_json::<Value>(poll).await?;
+            let (status, phase) = classify(&answer)?;
+            self.report(&status);
+            match phase {
+                Phase::Running => {}
+                Phase::Done => return Ok(answer),
+                Phase::Failed(message) => return Err(self.failed(message)),
+            }
+        }
     }
 
     /// A failed job.

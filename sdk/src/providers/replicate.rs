@@ -36,7 +36,7 @@ use crate::providers::{Provider, Task};
 use crate::routing::Mode;
 
 use super::adapter::{Answer, Call, not_implemented};
-use super::jobs::Job;
+use super::jobs::{Job, Phase};
 
 /// Interval between polls of an unfinished prediction (the JavaScript client's).
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -277,28 +277,29 @@ async fn follow(
     poll.headers.remove("prefer");
     let mut job = Job::new(call, id, POLL_INTERVAL);
     job.report(status_of(first).unwrap_or("starting"));
-    loop {
-        job.wait().await?;
-        let prediction = job.get_json(url.clone(), &poll).await?;
-        let status = status_of(&prediction).unwrap_or_default().to_owned();
-        job.report(&status);
+    let poll = job.poll_request(url, &poll);
+    job.poll_until(&poll, false, |prediction| {
+        let status = status_of(prediction).unwrap_or_default().to_owned();
         if FAILED.contains(&status.as_str()) {
-            return Err(job.failed(failure_message(&prediction, &status)));
+            let message = failure_message(prediction, &status);
+            return Ok((status, Phase::Failed(message)));
         }
         let has_output = prediction.get("output").is_some_and(|o| !o.is_null());
-        match status.as_str() {
-            "succeeded" if has_output => return Ok(prediction),
+        let phase = match status.as_str() {
+            "succeeded" if has_output => Phase::Done,
             "succeeded" => {
                 return Err(decode_error(
                     "the prediction succeeded without an `output`",
-                    &prediction,
+                    prediction,
                 ));
             }
             // Without a status, an output is the result (as the JavaScript client reads it).
-            "" if has_output => return Ok(prediction),
-            _ => {}
-        }
-    }
+            "" if has_output => Phase::Done,
+            _ => Phase::Running,
+        };
+        Ok((status, phase))
+    })
+    .await
 }
 
 /// Speech recognition: the reference's `output` rules, as `{"text": …}`.

@@ -30,7 +30,7 @@ use crate::providers::{Provider, Task};
 use crate::routing::Mode;
 
 use super::adapter::{Answer, Call, not_implemented};
-use super::jobs::Job;
+use super::jobs::{Job, Phase};
 
 /// WaveSpeed's own poll interval (python-client.md §3.15).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -122,22 +122,16 @@ fn result_url(call: &Call<'_>, first: &Value) -> Result<url::Url> {
     Ok(crate::config::join_route(&base, &path, None))
 }
 
-/// What a `data.status` means.
-enum Status {
-    Running,
-    Completed,
-    Failed,
-}
-
-fn status_of(answer: &Value) -> Result<(String, Status)> {
+/// What a `data.status` says; a `failed` job carries `data.error`.
+fn status_of(answer: &Value) -> Result<(String, Phase)> {
     let status = answer
         .pointer("/data/status")
         .and_then(Value::as_str)
         .ok_or_else(|| decode_error("no `data.status` in the job answer", answer))?;
-    let meaning = match status {
-        "created" | "processing" => Status::Running,
-        "completed" => Status::Completed,
-        "failed" => Status::Failed,
+    let phase = match status {
+        "created" | "processing" => Phase::Running,
+        "completed" => Phase::Done,
+        "failed" => Phase::Failed(failure_message(answer)),
         other => {
             return Err(decode_error(
                 format!("unknown job status `{other}`"),
@@ -145,7 +139,7 @@ fn status_of(answer: &Value) -> Result<(String, Status)> {
             ));
         }
     };
-    Ok((status.to_owned(), meaning))
+    Ok((status.to_owned(), phase))
 }
 
 fn failure_message(answer: &Value) -> String {
@@ -170,24 +164,15 @@ pub(crate) async fn follow(
         .map_or_else(|| url.path().to_owned(), str::to_owned);
     let mut job = Job::new(call, id, POLL_INTERVAL);
     if first.pointer("/data/status").is_some() {
-        let (status, meaning) = status_of(&first)?;
+        let (status, phase) = status_of(&first)?;
         job.report(&status);
-        if let Status::Failed = meaning {
-            return Err(job.failed(failure_message(&first)));
+        if let Phase::Failed(message) = phase {
+            return Err(job.failed(message));
         }
     }
     // As in the reference, the result URL is always polled, even after a first `completed`.
-    loop {
-        job.wait().await?;
-        let answer = job.get_json(url.clone(), request).await?;
-        let (status, meaning) = status_of(&answer)?;
-        job.report(&status);
-        match meaning {
-            Status::Running => {}
-            Status::Completed => return Ok(answer),
-            Status::Failed => return Err(job.failed(failure_message(&answer))),
-        }
-    }
+    let poll = job.poll_request(url, request);
+    job.poll_until(&poll, false, status_of).await
 }
 
 #[cfg(test)]
@@ -205,9 +190,9 @@ mod tests {
         ] {
             let (text, meaning) = status_of(&json!({"data": {"status": status}})).unwrap();
             assert_eq!(text, status);
-            assert_eq!(matches!(meaning, Status::Running), running, "{status}");
-            assert_eq!(matches!(meaning, Status::Completed), completed, "{status}");
-            assert_eq!(matches!(meaning, Status::Failed), failed, "{status}");
+            assert_eq!(matches!(meaning, Phase::Running), running, "{status}");
+            assert_eq!(matches!(meaning, Phase::Done), completed, "{status}");
+            assert_eq!(matches!(meaning, Phase::Failed(_)), failed, "{status}");
         }
         for bad in [
             json!({"data": {"status": "weird"}}),

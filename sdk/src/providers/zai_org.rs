@@ -29,7 +29,7 @@ use crate::providers::{Provider, Task};
 use crate::routing::Mode;
 
 use super::adapter::{Answer, Call, not_implemented};
-use super::jobs::Job;
+use super::jobs::{Job, Phase};
 
 /// Z.ai's own poll interval (python-client.md §3.15).
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -104,23 +104,16 @@ fn decode_error(message: impl Into<String>, answer: &Value) -> Error {
     }
 }
 
-/// What a `task_status` means.
-#[derive(Debug, PartialEq)]
-enum Status {
-    Processing,
-    Success,
-    Fail,
-}
-
-fn status_of(answer: &Value) -> Result<(String, Status)> {
+/// What `task_status` says; a `FAIL` carries the error message.
+fn status_of(answer: &Value) -> Result<(String, Phase)> {
     let status = answer
         .get("task_status")
         .and_then(Value::as_str)
         .ok_or_else(|| decode_error("no `task_status` in the answer", answer))?;
-    let meaning = match status {
-        "PROCESSING" => Status::Processing,
-        "SUCCESS" => Status::Success,
-        "FAIL" => Status::Fail,
+    let phase = match status {
+        "PROCESSING" => Phase::Running,
+        "SUCCESS" => Phase::Done,
+        "FAIL" => Phase::Failed(failure_message(answer)),
         other => {
             return Err(decode_error(
                 format!("unknown `task_status` `{other}`"),
@@ -128,7 +121,7 @@ fn status_of(answer: &Value) -> Result<(String, Status)> {
             ));
         }
     };
-    Ok((status.to_owned(), meaning))
+    Ok((status.to_owned(), phase))
 }
 
 fn failure_message(answer: &Value) -> String {
@@ -175,30 +168,16 @@ pub(crate) async fn follow(
         _ => return Err(decode_error("no task id (`id`) in the answer", &first)),
     };
     let mut job = Job::new(call, id.clone(), POLL_INTERVAL);
-    let (status, meaning) = status_of(&first)?;
+    let (status, phase) = status_of(&first)?;
     job.report(&status);
-    match meaning {
-        Status::Success => return Ok(first),
-        Status::Fail => return Err(job.failed(failure_message(&first))),
-        Status::Processing => {}
+    match phase {
+        Phase::Done => return Ok(first),
+        Phase::Failed(message) => return Err(job.failed(message)),
+        Phase::Running => {}
     }
-    let url = poll_url(call, &id)?;
-    let mut waited = false;
-    loop {
-        // The first poll goes out at once; later ones after an interval.
-        if waited {
-            job.wait().await?;
-        }
-        waited = true;
-        let answer = job.get_json(url.clone(), request).await?;
-        let (status, meaning) = status_of(&answer)?;
-        job.report(&status);
-        match meaning {
-            Status::Processing => {}
-            Status::Success => return Ok(answer),
-            Status::Fail => return Err(job.failed(failure_message(&answer))),
-        }
-    }
+    // The first poll goes out at once; later ones after an interval.
+    let poll = job.poll_request(poll_url(call, &id)?, request);
+    job.poll_until(&poll, true, status_of).await
 }
 
 #[cfg(test)]
@@ -208,18 +187,18 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert_eq!(
+        assert!(matches!(
             status_of(&json!({"task_status": "PROCESSING"})).unwrap().1,
-            Status::Processing
-        );
-        assert_eq!(
+            Phase::Running
+        ));
+        assert!(matches!(
             status_of(&json!({"task_status": "SUCCESS"})).unwrap().1,
-            Status::Success
-        );
-        assert_eq!(
-            status_of(&json!({"task_status": "FAIL"})).unwrap().1,
-            Status::Fail
-        );
+            Phase::Done
+        ));
+        assert!(matches!(
+            status_of(&json!({"task_status": "FAIL", "error": {"message": "bad prompt"}})).unwrap().1,
+            Phase::Failed(message) if message == "bad prompt"
+        ));
         for bad in [
             json!({"task_status": "processing"}),
             json!({}),
