@@ -4,8 +4,11 @@
 //!   the request bodies they expect;
 //! - [`replay`]: a loopback HTTP server replaying tapes, one listener per
 //!   original host;
-//! - [`expect`]: evaluate a tape's `test.expected` against a client result.
+//! - [`expect`]: evaluate a tape's `test.expected` against a client result;
+//! - [`support`]: helpers shared by several integration tests (loopback listeners and
+//!   clients, preview renderings, JSON comparison, replay verdicts).
 
 pub mod expect;
 pub mod replay;
+pub mod support;
 pub mod tapes;

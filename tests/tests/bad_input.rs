@@ -7,10 +7,6 @@
 //! Each bad call is tried through all three entry points (`preview`, `send`, `stream`), which
 //! must fail the same way.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::UnknownProvider;
 use hf_inference::tasks::chat_completion::ChatCompletionRequest;
@@ -19,54 +15,11 @@ use hf_inference::types::chat_completion::ChatCompletionInputMessage;
 use hf_inference::{
     Error, InferenceClient, InferenceClientBuilder, Provider, ProviderChoice, Task,
 };
+use hf_inference_tests::support::ConnectionCounter;
 
 const HF_TOKEN: &str = "hf_badInputSecret0123456789abcdef";
 const PROVIDER_KEY: &str = "pk-badInputSecret0123456789abcdef";
 const HUB_MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
-
-/// A listener that accepts and immediately closes connections, remembering each one.
-struct ConnectionCounter {
-    addr: SocketAddr,
-    peers: Arc<Mutex<Vec<SocketAddr>>>,
-}
-
-impl ConnectionCounter {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let peers = Arc::new(Mutex::new(Vec::new()));
-        let seen = peers.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                if let Ok(peer) = stream.peer_addr() {
-                    seen.lock().unwrap().push(peer);
-                }
-            }
-        });
-        Self { addr, peers }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Connections made so far. A sentinel connection is made and waited for first: accepts
-    /// are in arrival order, so every earlier connection has been counted by then.
-    fn connections(&self) -> usize {
-        let sentinel = TcpStream::connect(self.addr).expect("connect sentinel");
-        let me = sentinel.local_addr().expect("sentinel addr");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let peers = self.peers.lock().unwrap();
-            if let Some(pos) = peers.iter().position(|p| *p == me) {
-                return peers.iter().enumerate().filter(|(i, _)| *i != pos).count();
-            }
-            drop(peers);
-            assert!(Instant::now() < deadline, "sentinel connection never seen");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
 
 /// A builder whose every endpoint is the counter (and with retries off, so a call that does go
 /// out is seen once and fails fast).

@@ -24,7 +24,6 @@
 //! Run with `cargo test -p hf-inference-tests --test provider_fal_ai -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +38,7 @@ use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
+use hf_inference_tests::support::ConnectionCounter;
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -449,50 +449,6 @@ async fn call(
 
 // ---------------------------------------------------------------------------------------------
 // Clients and loopback helpers
-
-/// A listener that accepts and closes connections, remembering each one.
-struct ConnectionCounter {
-    addr: SocketAddr,
-    peers: Arc<Mutex<Vec<SocketAddr>>>,
-}
-
-impl ConnectionCounter {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let peers = Arc::new(Mutex::new(Vec::new()));
-        let seen = peers.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                if let Ok(peer) = stream.peer_addr() {
-                    seen.lock().unwrap().push(peer);
-                }
-            }
-        });
-        Self { addr, peers }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Connections made so far (a sentinel connection is waited for first: accepts are in
-    /// arrival order, so every earlier connection has been counted by then).
-    fn connections(&self) -> usize {
-        let sentinel = TcpStream::connect(self.addr).expect("connect sentinel");
-        let me = sentinel.local_addr().expect("sentinel addr");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let peers = self.peers.lock().unwrap();
-            if let Some(pos) = peers.iter().position(|p| *p == me) {
-                return peers.iter().enumerate().filter(|(i, _)| *i != pos).count();
-            }
-            drop(peers);
-            assert!(Instant::now() < deadline, "sentinel connection never seen");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
 
 fn pinned(
     mut builder: hf_inference::InferenceClientBuilder,

@@ -19,13 +19,14 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hf_inference::tasks::chat_completion::ChatCompletionRequest;
 use hf_inference::types::chat_completion::{
     ChatCompletionInputGrammarType, ChatCompletionInputJsonSchemaConfig, ChatCompletionInputMessage,
 };
 use hf_inference::{Error, InferenceClient, Provider, ProviderChoice, RequestPreview, Task};
+use hf_inference_tests::support::ConnectionCounter;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -298,51 +299,6 @@ fn model_for(provider: Provider) -> &'static str {
 
 // ---------------------------------------------------------------------------------------------
 // Loopback servers
-
-/// A listener that accepts and immediately closes connections, remembering each one. Every Hub
-/// URL points here: a Hub lookup shows up as a connection.
-struct ConnectionCounter {
-    addr: SocketAddr,
-    peers: Arc<Mutex<Vec<SocketAddr>>>,
-}
-
-impl ConnectionCounter {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let peers = Arc::new(Mutex::new(Vec::new()));
-        let seen = peers.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                if let Ok(peer) = stream.peer_addr() {
-                    seen.lock().unwrap().push(peer);
-                }
-            }
-        });
-        Self { addr, peers }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Connections made so far. A sentinel connection is made and waited for first: accepts
-    /// are in arrival order, so every earlier connection has been counted by then.
-    fn connections(&self) -> usize {
-        let sentinel = TcpStream::connect(self.addr).expect("connect sentinel");
-        let me = sentinel.local_addr().expect("sentinel addr");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let peers = self.peers.lock().unwrap();
-            if let Some(pos) = peers.iter().position(|p| *p == me) {
-                return peers.iter().enumerate().filter(|(i, _)| *i != pos).count();
-            }
-            drop(peers);
-            assert!(Instant::now() < deadline, "sentinel connection never seen");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
 
 #[derive(Clone, Debug)]
 struct Captured {

@@ -40,9 +40,6 @@
 //!   `Blob` inputs make identical requests.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use hf_inference::binary::{BinaryInput, Blob};
 use hf_inference::http::retry::RetryPolicy;
@@ -54,6 +51,7 @@ use hf_inference::types::table_question_answering::TableQuestionAnsweringInputDa
 use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect;
 use hf_inference_tests::replay::ReplayServer;
+use hf_inference_tests::support::ConnectionCounter;
 use hf_inference_tests::tapes::{InputCache, Tape, inputs_dir, tapes_dir, workspace_root};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -626,50 +624,6 @@ fn same_json(expected: &Value, actual: &Value, path: &str) -> Result<(), String>
 
 // ---------------------------------------------------------------------------------------------
 // Loopback helpers
-
-/// A listener that accepts and immediately closes connections, remembering each one.
-struct ConnectionCounter {
-    addr: SocketAddr,
-    peers: Arc<Mutex<Vec<SocketAddr>>>,
-}
-
-impl ConnectionCounter {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let peers = Arc::new(Mutex::new(Vec::new()));
-        let seen = peers.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                if let Ok(peer) = stream.peer_addr() {
-                    seen.lock().unwrap().push(peer);
-                }
-            }
-        });
-        Self { addr, peers }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Connections made so far. A sentinel connection is made and waited for first: accepts
-    /// are in arrival order, so every earlier connection has been counted by then.
-    fn connections(&self) -> usize {
-        let sentinel = TcpStream::connect(self.addr).expect("connect sentinel");
-        let me = sentinel.local_addr().expect("sentinel addr");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let peers = self.peers.lock().unwrap();
-            if let Some(pos) = peers.iter().position(|p| *p == me) {
-                return peers.iter().enumerate().filter(|(i, _)| *i != pos).count();
-            }
-            drop(peers);
-            assert!(Instant::now() < deadline, "sentinel connection never seen");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
 
 /// A client with the real router and provider hosts (for previews), the Hub at `hub`, and the
 /// task's model pinned on every provider.

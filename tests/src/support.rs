@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests (`tests/tests/*.rs`): loopback listeners and the
+//! clients pointed at them, preview renderings, JSON comparison, and the bookkeeping of tape
+//! replays.
+//!
+//! Only what several test files need lives here; a helper used by one file stays in that file.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// Loopback listeners
+
+/// A listener that accepts and immediately closes connections, remembering each one. Point a
+/// URL the client must not use (the Hub of a pinned client, every endpoint of a call that must
+/// fail before any traffic) at it: a request shows up as a connection.
+#[derive(Debug)]
+pub struct ConnectionCounter {
+    addr: SocketAddr,
+    peers: Arc<Mutex<Vec<SocketAddr>>>,
+}
+
+impl ConnectionCounter {
+    /// Binds `127.0.0.1:<ephemeral port>` and accepts on a background thread.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let peers = Arc::new(Mutex::new(Vec::new()));
+        let seen = peers.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if let Ok(peer) = stream.peer_addr() {
+                    seen.lock().unwrap().push(peer);
+                }
+            }
+        });
+        Self { addr, peers }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Connections made so far. A sentinel connection is made and waited for first: accepts
+    /// are in arrival order, so every earlier connection has been counted by then.
+    pub fn connections(&self) -> usize {
+        let sentinel = TcpStream::connect(self.addr).expect("connect sentinel");
+        let me = sentinel.local_addr().expect("sentinel addr");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let peers = self.peers.lock().unwrap();
+            if let Some(pos) = peers.iter().position(|p| *p == me) {
+                return peers.iter().enumerate().filter(|(i, _)| *i != pos).count();
+            }
+            drop(peers);
+            assert!(Instant::now() < deadline, "sentinel connection never seen");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
