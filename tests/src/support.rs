@@ -8,6 +8,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hf_inference::RequestPreview;
+use serde_json::Value;
+
 // ---------------------------------------------------------------------------------------------
 // Loopback listeners
 
@@ -58,4 +61,40 @@ impl ConnectionCounter {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Previews as snapshots
+
+/// The head of a preview's snapshot: `METHOD URL`, the headers sorted by name (the SDK version in
+/// `user-agent` masked as `<version>`), then an empty line.
+pub fn preview_head(preview: &RequestPreview) -> String {
+    let mut headers = preview.headers.clone();
+    headers.sort();
+    let mut out = format!("{} {}\n", preview.method, preview.url);
+    for (name, value) in headers {
+        let value = if name == "user-agent" {
+            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
+        } else {
+            value
+        };
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+/// A preview as a snapshot: [`preview_head`], then `body` (the preview's body, or a version of it
+/// made readable) as pretty JSON.
+pub fn render_json(preview: &RequestPreview, body: &Value) -> String {
+    let mut out = preview_head(preview);
+    out.push_str(&serde_json::to_string_pretty(body).expect("pretty"));
+    out.push('\n');
+    out
+}
+
+/// A preview with a JSON body as a snapshot ([`render_json`] of its own body).
+pub fn render_preview(preview: &RequestPreview) -> String {
+    let body = preview.body_json().expect("a JSON body");
+    render_json(preview, &body)
 }

@@ -38,7 +38,7 @@ use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
-use hf_inference_tests::support::ConnectionCounter;
+use hf_inference_tests::support::{ConnectionCounter, render_json};
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -615,22 +615,8 @@ fn shorten(value: &Value) -> Value {
 /// The preview as a snapshot: method and URL, headers sorted by name (the version masked), then
 /// the pretty JSON body with long strings shortened.
 fn render(preview: &RequestPreview) -> String {
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = if name == "user-agent" {
-            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
-        } else {
-            value
-        };
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
     let body = preview.body_json().expect("a JSON body");
-    out.push_str(&serde_json::to_string_pretty(&shorten(&body)).expect("pretty"));
-    out.push('\n');
-    out
+    render_json(preview, &shorten(&body))
 }
 
 /// Facts every fal preview satisfies.

@@ -37,6 +37,7 @@ use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayOptions, ReplayServer, header_mismatches, placeholder_bytes,
 };
+use hf_inference_tests::support::preview_head;
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -506,14 +507,7 @@ fn render(preview: &RequestPreview) -> String {
         Some(b) => text.replace(b.as_str(), "<boundary>"),
         None => text.to_owned(),
     };
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = value.replace(env!("CARGO_PKG_VERSION"), "<version>");
-        out.push_str(&format!("{name}: {}\n", mask(&value)));
-    }
-    out.push('\n');
+    let mut out = mask(&preview_head(preview));
     match (&boundary, preview.body_json()) {
         (None, Some(json)) => {
             out.push_str(&serde_json::to_string_pretty(&json).expect("pretty"));

@@ -37,6 +37,7 @@ use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff, placeholder_bytes,
 };
+use hf_inference_tests::support::render_preview;
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -424,32 +425,11 @@ fn wire_client(
     builder.build().expect("client")
 }
 
-/// The preview as a snapshot: method and URL, headers sorted (the user-agent's version
-/// masked), the pretty JSON body.
-fn render(preview: &RequestPreview) -> String {
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = if name == "user-agent" {
-            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
-        } else {
-            value
-        };
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
-    let body = preview.body_json().expect("a JSON body");
-    out.push_str(&serde_json::to_string_pretty(&body).expect("pretty"));
-    out.push('\n');
-    out
-}
-
 fn check_common(preview: &RequestPreview, pair: Pair, token: &str, what: &str) {
     for shown in [
         format!("{preview:?}"),
         format!("{preview}"),
-        render(preview),
+        render_preview(preview),
     ] {
         assert!(
             !shown.contains(token),
@@ -555,7 +535,7 @@ async fn requests_of_every_pair_and_mode() {
                         mode.name(),
                         if versioned { "__versioned" } else { "" }
                     ),
-                    render(&preview)
+                    render_preview(&preview)
                 );
                 snapshots += 1;
                 check_on_the_wire(pair, mode, versioned, &preview, &what).await;

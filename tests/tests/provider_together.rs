@@ -30,6 +30,7 @@ use hf_inference::types::image_to_video::ImageToVideoParametersTargetSize;
 use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
+use hf_inference_tests::support::render_preview;
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
 
@@ -474,31 +475,11 @@ fn wire_client(
     builder.build().expect("client")
 }
 
-/// Method and URL, headers sorted by name (the user-agent's version masked), the pretty body.
-fn render(preview: &RequestPreview) -> String {
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = if name == "user-agent" {
-            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
-        } else {
-            value
-        };
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
-    let body = preview.body_json().expect("a JSON body");
-    out.push_str(&serde_json::to_string_pretty(&body).expect("pretty"));
-    out.push('\n');
-    out
-}
-
 fn check_common(preview: &RequestPreview, what: &str) {
     for shown in [
         format!("{preview:?}"),
         format!("{preview}"),
-        render(preview),
+        render_preview(preview),
     ] {
         assert!(
             !shown.contains(SECRET_PART),
@@ -549,7 +530,7 @@ async fn requests_of_every_pair_and_mode_follow_the_reference() {
             assert_eq!(body, pair.reference_body(&image_url), "{what}: body");
             insta::assert_snapshot!(
                 format!("{}__{}", pair.label(), mode.as_str()),
-                render(&preview)
+                render_preview(&preview)
             );
             snapshots += 1;
         }

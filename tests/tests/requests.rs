@@ -26,7 +26,7 @@ use hf_inference::types::chat_completion::{
     ChatCompletionInputGrammarType, ChatCompletionInputJsonSchemaConfig, ChatCompletionInputMessage,
 };
 use hf_inference::{Error, InferenceClient, Provider, ProviderChoice, RequestPreview, Task};
-use hf_inference_tests::support::ConnectionCounter;
+use hf_inference_tests::support::{ConnectionCounter, render_preview};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -432,27 +432,6 @@ fn pinned(
 // ---------------------------------------------------------------------------------------------
 // Checks shared by every request
 
-/// The preview as a snapshot: method and URL, headers sorted by name (the user-agent's version
-/// masked), then the pretty JSON body.
-fn render(preview: &RequestPreview) -> String {
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = if name == "user-agent" {
-            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
-        } else {
-            value
-        };
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
-    let body = preview.body_json().expect("a JSON body");
-    out.push_str(&serde_json::to_string_pretty(&body).expect("pretty"));
-    out.push('\n');
-    out
-}
-
 /// Facts every request of this file must satisfy, whatever the provider.
 fn check_common(preview: &RequestPreview, token: &str, what: &str) {
     for shown in [format!("{preview:?}"), format!("{preview}")] {
@@ -660,8 +639,8 @@ async fn chat_completion_on_every_provider_and_mode() {
                 format!("chat_completion__{provider}__{}", mode.name()),
                 format!(
                     "# plain\n{}\n# response_format json_schema\n{}",
-                    render(&plain_preview),
-                    render(&structured_preview)
+                    render_preview(&plain_preview),
+                    render_preview(&structured_preview)
                 )
             );
             snapshots += 1;
@@ -843,7 +822,7 @@ async fn text_generation_on_every_provider_and_mode() {
             }
             insta::assert_snapshot!(
                 format!("text_generation__{provider}__{}", mode.name()),
-                render(&preview)
+                render_preview(&preview)
             );
             snapshots += 1;
 
@@ -1001,7 +980,7 @@ async fn auto_provider_chat_goes_to_the_router_with_the_hub_id() {
         json!({"model": HUB_MODEL, "messages": messages_json(), "max_tokens": 64, "temperature": 0.7})
     );
     assert_eq!(keys(&body)[0], "model");
-    insta::assert_snapshot!("chat_completion__auto__routed", render(&preview));
+    insta::assert_snapshot!("chat_completion__auto__routed", render_preview(&preview));
 
     let wire = wire_client(HF_TOKEN, &hub, &capture);
     wire.chat_completion(messages())
@@ -1231,7 +1210,7 @@ async fn url_model_local_server() {
         preview.body_json().unwrap(),
         json!({"model": "tgi", "messages": messages_json(), "max_tokens": 64, "temperature": 0.7})
     );
-    insta::assert_snapshot!("chat_completion__url_model", render(&preview));
+    insta::assert_snapshot!("chat_completion__url_model", render_preview(&preview));
 
     let local = InferenceClient::builder()
         .hub_url(hub.url())
@@ -1282,7 +1261,7 @@ async fn url_model_text_generation_keeps_the_url() {
         preview.body_json().unwrap(),
         json!({"inputs": PROMPT, "parameters": {"max_new_tokens": 20}})
     );
-    insta::assert_snapshot!("text_generation__url_model", render(&preview));
+    insta::assert_snapshot!("text_generation__url_model", render_preview(&preview));
     assert_eq!(hub.connections(), 0);
 }
 

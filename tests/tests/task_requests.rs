@@ -51,7 +51,7 @@ use hf_inference::types::table_question_answering::TableQuestionAnsweringInputDa
 use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect;
 use hf_inference_tests::replay::ReplayServer;
-use hf_inference_tests::support::ConnectionCounter;
+use hf_inference_tests::support::{ConnectionCounter, preview_head, render_json};
 use hf_inference_tests::tapes::{InputCache, Tape, inputs_dir, tapes_dir, workspace_root};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -678,18 +678,6 @@ fn wire_client(
 /// The preview as a snapshot: method and URL, headers sorted by name (the user-agent's version
 /// masked), then the pretty JSON body.
 fn render(preview: &RequestPreview) -> String {
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = if name == "user-agent" {
-            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
-        } else {
-            value
-        };
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
     let body = preview.body_json().expect("a JSON body");
     // The table of table-question-answering keeps its column order (an `IndexMap`): the
     // answer's `coordinates` refer to column indices.
@@ -697,9 +685,7 @@ fn render(preview: &RequestPreview) -> String {
         let columns: Vec<&String> = table.keys().collect();
         assert_eq!(columns, ["Repository", "Stars"], "column order is kept");
     }
-    out.push_str(&serde_json::to_string_pretty(&body).expect("pretty"));
-    out.push('\n');
-    out
+    render_json(preview, &body)
 }
 
 /// Facts every preview of this file must satisfy: the token absent from every rendering
@@ -1688,18 +1674,7 @@ fn media_reference(task: Task, provider: Provider, mode: Mode, variant: Variant)
 /// The preview as a snapshot, as [`render`] does, with the input file's bytes or base64 shown
 /// by name (they were compared in full).
 fn render_media(preview: &RequestPreview, task: Task) -> String {
-    let mut headers = preview.headers.clone();
-    headers.sort();
-    let mut out = format!("{} {}\n", preview.method, preview.url);
-    for (name, value) in headers {
-        let value = if name == "user-agent" {
-            value.replace(env!("CARGO_PKG_VERSION"), "<version>")
-        } else {
-            value
-        };
-        out.push_str(&format!("{name}: {value}\n"));
-    }
-    out.push('\n');
+    let mut out = preview_head(preview);
     let file = input_file(task);
     match preview.body_json() {
         Some(mut body) => {
