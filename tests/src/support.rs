@@ -8,8 +8,21 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hf_inference::RequestPreview;
+use hf_inference::http::retry::RetryPolicy;
+use hf_inference::{InferenceClient, InferenceClientBuilder, Provider, RequestPreview};
 use serde_json::Value;
+
+use crate::replay::{HUB_HOST, ReplayServer};
+
+/// The router's base URL, as previews show it.
+pub const ROUTER: &str = "https://router.huggingface.co";
+/// The router's host: the [`ReplayServer`] listener that stands for it.
+pub const ROUTER_HOST: &str = "router.huggingface.co";
+
+/// The token of tape replays in routed mode (fake: never a real secret).
+pub const FAKE_HF_TOKEN: &str = "hf_replayFakeToken00000000000000000";
+/// The provider key of tape replays in direct mode (fake: never a real secret).
+pub const FAKE_PROVIDER_KEY: &str = "replay-fake-provider-key-0000";
 
 // ---------------------------------------------------------------------------------------------
 // Loopback listeners
@@ -61,6 +74,54 @@ impl ConnectionCounter {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients on loopback
+
+/// A `reqwest` client for loopback servers: proxies set in the environment are ignored.
+pub fn loopback_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest client")
+}
+
+/// The host of an absolute URL (`https://api.replicate.com/v1` → `api.replicate.com`).
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .expect("URL")
+        .host_str()
+        .expect("host")
+        .to_owned()
+}
+
+/// A client builder with `token`, the router and the Hub on the listeners of `server`, retries
+/// off (a failed call is seen once), and [`loopback_http`].
+pub fn loopback_builder(token: &str, server: &ReplayServer) -> InferenceClientBuilder {
+    InferenceClient::builder()
+        .token(token)
+        .hub_url(server.url_for_host(HUB_HOST))
+        .router_url(server.url_for_host(ROUTER_HOST))
+        .retry_policy(RetryPolicy::disabled())
+        .http_client(loopback_http())
+}
+
+/// `builder` with every direct host of `provider` on the listener of `server` for that host, so
+/// a request to the wrong host lands on a listener without its tape.
+pub fn provider_hosts_on(
+    mut builder: InferenceClientBuilder,
+    provider: Provider,
+    server: &ReplayServer,
+) -> InferenceClientBuilder {
+    for host in provider.spec().hosts {
+        builder = builder.provider_host_url(
+            provider,
+            host.name,
+            server.url_for_host(&host_of(host.base_url)),
+        );
+    }
+    builder
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hf_inference::binary::{BinaryInput, Blob};
-use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::jobs::JobStatus;
 use hf_inference::tasks::generic::TaskRequest;
 use hf_inference::types::image_to_image::ImageToImageParametersTargetSize;
@@ -38,7 +37,9 @@ use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
-use hf_inference_tests::support::{ConnectionCounter, render_json};
+use hf_inference_tests::support::{
+    ConnectionCounter, FAKE_HF_TOKEN, ROUTER, loopback_builder, render_json,
+};
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -49,8 +50,6 @@ const FAL_KEY: &str = "5f0c7e1a-falSecret-4d2b-9c1e:0123456789abcdef";
 /// A fragment of both credentials: must never appear in a preview.
 const SECRET_PART: &str = "falSecret";
 
-const ROUTER: &str = "https://router.huggingface.co";
-const ROUTER_HOST: &str = "router.huggingface.co";
 /// §3.4: sync tasks go to `fal.run`, queue tasks to `queue.fal.run`.
 const API_BASE: &str = "https://fal.run";
 const QUEUE_BASE: &str = "https://queue.fal.run";
@@ -470,13 +469,6 @@ fn preview_client(mode: Mode, hub: &ConnectionCounter) -> InferenceClient {
     .expect("client")
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("reqwest client")
-}
-
 /// The router, fal.run, queue.fal.run and the Hub on the replay server's listeners.
 fn loopback_client(
     mode: Mode,
@@ -484,14 +476,9 @@ fn loopback_client(
     timeout: Option<Duration>,
 ) -> InferenceClient {
     let mut builder = pinned(
-        InferenceClient::builder()
-            .token(mode.token())
-            .hub_url(server.url_for_host(HUB_HOST))
-            .router_url(server.url_for_host(ROUTER_HOST))
+        loopback_builder(mode.token(), server)
             .provider_host_url(Provider::FalAi, "api", server.url_for_host(API_HOST))
-            .provider_host_url(Provider::FalAi, "queue", server.url_for_host(QUEUE_HOST))
-            .retry_policy(RetryPolicy::disabled())
-            .http_client(http()),
+            .provider_host_url(Provider::FalAi, "queue", server.url_for_host(QUEUE_HOST)),
     );
     if let Some(timeout) = timeout {
         builder = builder.timeout(timeout);
@@ -1550,8 +1537,6 @@ async fn fal_queue_failures_are_typed() {
 
 /// A fake fal key for the tapes (direct). Never a real secret.
 const REPLAY_KEY: &str = "replay-fake-fal-key-0000:0000";
-/// A fake HF token (routed tapes; fal has none).
-const REPLAY_HF_TOKEN: &str = "hf_replayFakeToken00000000000000000";
 
 /// Body fields of legacy fal recordings that today's clients no longer send.
 const OBSOLETE_FIELDS: &[&str] = &["response_format", "inputs", "provider", "model"];
@@ -1667,19 +1652,14 @@ fn derive_tape_call(tape: &Tape) -> Result<TapeCall, String> {
 
 fn replay_client(call: &TapeCall, server: &ReplayServer) -> InferenceClient {
     let token = if call.routed {
-        REPLAY_HF_TOKEN
+        FAKE_HF_TOKEN
     } else {
         REPLAY_KEY
     };
-    let mut builder = InferenceClient::builder()
-        .token(token)
-        .router_url(server.url_for_host(ROUTER_HOST))
-        .hub_url(server.url_for_host(HUB_HOST))
+    let mut builder = loopback_builder(token, server)
         .provider_host_url(Provider::FalAi, "api", server.url_for_host(API_HOST))
         .provider_host_url(Provider::FalAi, "queue", server.url_for_host(QUEUE_HOST))
-        .retry_policy(RetryPolicy::disabled())
-        .timeout(Duration::from_secs(30))
-        .http_client(http());
+        .timeout(Duration::from_secs(30));
     if !call.via_hub {
         builder = builder.model_mapping(
             call.model.clone(),
@@ -1732,7 +1712,7 @@ fn request_problems(tape: &Tape, call: &TapeCall, sent: &RecordedRequest) -> Vec
     }
     problems.extend(hf_inference_tests::replay::header_mismatches(tape, sent));
     let token = if call.routed {
-        REPLAY_HF_TOKEN
+        FAKE_HF_TOKEN
     } else {
         REPLAY_KEY
     };

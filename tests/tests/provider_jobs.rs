@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use hf_inference::binary::{BinaryInput, Blob};
-use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::jobs::JobStatus;
 use hf_inference::providers::{BodyKind, Polling};
 use hf_inference::tasks::generic::TaskRequest;
@@ -37,7 +36,9 @@ use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayOptions, ReplayServer, header_mismatches, placeholder_bytes,
 };
-use hf_inference_tests::support::preview_head;
+use hf_inference_tests::support::{
+    ROUTER, host_of, loopback_builder, preview_head, provider_hosts_on,
+};
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -46,8 +47,6 @@ const HF_TOKEN: &str = "hf_jobsSecret0123456789abcdefghijkl";
 const PROVIDER_KEY: &str = "pk-jobsSecret0123456789abcdefghijkl";
 /// A fragment of both credentials: must never appear where credentials must not go.
 const SECRET_PART: &str = "jobsSecret";
-const ROUTER: &str = "https://router.huggingface.co";
-const ROUTER_HOST: &str = "router.huggingface.co";
 
 const PROMPT: &str = "A raccoon driving a truck";
 const VIDEO_PROMPT: &str = "A young man walking on the street";
@@ -173,14 +172,6 @@ fn direct_base(provider: Provider) -> &'static str {
         Provider::Deepinfra => "https://api.deepinfra.com",
         other => panic!("no reference base for {other}"),
     }
-}
-
-fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .expect("URL")
-        .host_str()
-        .expect("host")
-        .to_owned()
 }
 
 /// The route of the first request.
@@ -470,27 +461,10 @@ fn loopback_client(
     mode: Mode,
     timeout: Duration,
 ) -> InferenceClient {
-    let http = reqwest::Client::builder()
-        .no_proxy()
+    let builder = pinned(loopback_builder(mode.token(), server).timeout(timeout));
+    provider_hosts_on(builder, provider, server)
         .build()
-        .expect("reqwest client");
-    let mut builder = pinned(
-        InferenceClient::builder()
-            .token(mode.token())
-            .hub_url(server.url_for_host(HUB_HOST))
-            .router_url(server.url_for_host(ROUTER_HOST))
-            .retry_policy(RetryPolicy::disabled())
-            .timeout(timeout)
-            .http_client(http),
-    );
-    for host in provider.spec().hosts {
-        builder = builder.provider_host_url(
-            provider,
-            host.name,
-            server.url_for_host(&host_of(host.base_url)),
-        );
-    }
-    builder.build().expect("client")
+        .expect("client")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1524,31 +1498,17 @@ async fn replay_bfl_test(group: &[&Tape]) -> Vec<(String, Result<String, String>
         Ok(s) => s,
         Err(e) => return all_fail(format!("replay server: {e}")),
     };
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("reqwest client");
     let provider = Provider::BlackForestLabs;
-    let mut builder = InferenceClient::builder()
-        .token(PROVIDER_KEY)
-        .hub_url(server.url_for_host(HUB_HOST))
-        .router_url(server.url_for_host(ROUTER_HOST))
-        .retry_policy(RetryPolicy::disabled())
+    let builder = loopback_builder(PROVIDER_KEY, &server)
         .timeout(Duration::from_secs(30))
-        .http_client(http)
         .model_mapping(
             mapping.hf_model_id.clone(),
             provider,
             mapping.provider_model_id.clone(),
         );
-    for host in provider.spec().hosts {
-        builder = builder.provider_host_url(
-            provider,
-            host.name,
-            server.url_for_host(&host_of(host.base_url)),
-        );
-    }
-    let client = builder.build().expect("client");
+    let client = provider_hosts_on(builder, provider, &server)
+        .build()
+        .expect("client");
 
     // The call, from the recorded body: the prompt, the typed parameters through their
     // setters, and what the SDK would rename (the JS client sent `num_inference_steps` as is,

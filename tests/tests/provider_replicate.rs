@@ -37,7 +37,10 @@ use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff, placeholder_bytes,
 };
-use hf_inference_tests::support::render_preview;
+use hf_inference_tests::support::{
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, ROUTER, ROUTER_HOST, loopback_builder, provider_hosts_on,
+    render_preview,
+};
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -46,8 +49,6 @@ const HF_TOKEN: &str = "hf_replicateSecret0123456789abcdef";
 const PROVIDER_KEY: &str = "r8_replicateSecret0123456789abcdef";
 /// A fragment of both credentials: must never appear in a preview.
 const SECRET_PART: &str = "replicateSecret";
-const ROUTER: &str = "https://router.huggingface.co";
-const ROUTER_HOST: &str = "router.huggingface.co";
 const REPLICATE_API: &str = "https://api.replicate.com";
 const REPLICATE_HOST: &str = "api.replicate.com";
 const NOVITA_API: &str = "https://api.novita.ai";
@@ -365,13 +366,6 @@ fn first_input_key(pair: Pair) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Clients and rendering
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("reqwest client")
-}
-
 /// A client with the real router and provider hosts (for previews); the Hub on `hub` (which
 /// must see no request: every mapping is pinned).
 fn preview_client(token: &str, hub: &ReplayServer, versioned: bool) -> InferenceClient {
@@ -396,24 +390,12 @@ fn wire_client(
     versioned: bool,
     timeout: Option<Duration>,
 ) -> InferenceClient {
-    let mut builder = InferenceClient::builder()
-        .token(token)
-        .hub_url(server.url_for_host(HUB_HOST))
-        .router_url(server.url_for_host(ROUTER_HOST))
-        .retry_policy(RetryPolicy::disabled())
-        .http_client(http());
+    let mut builder = loopback_builder(token, server);
     if let Some(timeout) = timeout {
         builder = builder.timeout(timeout);
     }
     for provider in [Provider::Replicate, Provider::Novita] {
-        for host in provider.spec().hosts {
-            let name = url::Url::parse(host.base_url)
-                .expect("host URL")
-                .host_str()
-                .expect("host")
-                .to_owned();
-            builder = builder.provider_host_url(provider, host.name, server.url_for_host(&name));
-        }
+        builder = provider_hosts_on(builder, provider, server);
     }
     for pair in PAIRS {
         builder = builder.model_mapping(
@@ -1212,10 +1194,6 @@ enum Verdict {
     NotApplicable(String),
 }
 
-/// Fake credentials for the replay (never real secrets).
-const FAKE_HF_TOKEN: &str = "hf_replayFakeToken00000000000000000";
-const FAKE_PROVIDER_KEY: &str = "replay-fake-provider-key-0000";
-
 fn replay_token(tape: &Tape) -> &'static str {
     if tape.is_routed() {
         FAKE_HF_TOKEN
@@ -1231,21 +1209,8 @@ fn replay_client(
     provider: Provider,
     pin: Option<(&str, &str)>,
 ) -> InferenceClient {
-    let mut builder = InferenceClient::builder()
-        .token(replay_token(tape))
-        .hub_url(server.url_for_host(HUB_HOST))
-        .router_url(server.url_for_host(ROUTER_HOST))
-        .retry_policy(RetryPolicy::disabled())
-        .timeout(Duration::from_secs(30))
-        .http_client(http());
-    for host in provider.spec().hosts {
-        let name = url::Url::parse(host.base_url)
-            .expect("host URL")
-            .host_str()
-            .expect("host")
-            .to_owned();
-        builder = builder.provider_host_url(provider, host.name, server.url_for_host(&name));
-    }
+    let builder = loopback_builder(replay_token(tape), server).timeout(Duration::from_secs(30));
+    let mut builder = provider_hosts_on(builder, provider, server);
     if let Some((model, provider_id)) = pin {
         builder = builder.model_mapping(model, provider, provider_id);
     }

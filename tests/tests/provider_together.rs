@@ -24,13 +24,14 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use hf_inference::binary::BinaryInput;
-use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::jobs::JobStatus;
 use hf_inference::types::image_to_video::ImageToVideoParametersTargetSize;
 use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
-use hf_inference_tests::support::render_preview;
+use hf_inference_tests::support::{
+    ROUTER, host_of, loopback_builder, provider_hosts_on, render_preview,
+};
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
 
@@ -38,8 +39,6 @@ const HF_TOKEN: &str = "hf_imgProvSecret0123456789abcdef";
 const PROVIDER_KEY: &str = "pk-imgProvSecret0123456789abcdef";
 /// A fragment of both credentials: must never appear in a preview.
 const SECRET_PART: &str = "imgProvSecret";
-const ROUTER: &str = "https://router.huggingface.co";
-const ROUTER_HOST: &str = "router.huggingface.co";
 /// Nothing listens here: a preview that looked a model up on the Hub would fail.
 const DEAD_HUB: &str = "http://127.0.0.1:9";
 
@@ -436,14 +435,6 @@ fn preview_client(mode: Mode) -> InferenceClient {
     .expect("client")
 }
 
-fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .expect("URL")
-        .host_str()
-        .expect("host")
-        .to_owned()
-}
-
 /// A client with the router and every host of `provider` on the replay server.
 fn wire_client(
     mode: Mode,
@@ -451,28 +442,12 @@ fn wire_client(
     provider: Provider,
     timeout: Option<Duration>,
 ) -> InferenceClient {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("reqwest client");
-    let mut builder = pinned(
-        InferenceClient::builder()
-            .token(mode.token())
-            .hub_url(server.url_for_host(HUB_HOST))
-            .router_url(server.url_for_host(ROUTER_HOST))
-            .retry_policy(RetryPolicy::disabled())
-            .http_client(http),
-    );
     // Bounded even when the test does not care: a job that never ends fails instead of hanging.
-    builder = builder.timeout(timeout.unwrap_or(Duration::from_secs(10)));
-    for host in provider.spec().hosts {
-        builder = builder.provider_host_url(
-            provider,
-            host.name,
-            server.url_for_host(&host_of(host.base_url)),
-        );
-    }
-    builder.build().expect("client")
+    let builder = pinned(loopback_builder(mode.token(), server))
+        .timeout(timeout.unwrap_or(Duration::from_secs(10)));
+    provider_hosts_on(builder, provider, server)
+        .build()
+        .expect("client")
 }
 
 fn check_common(preview: &RequestPreview, what: &str) {
@@ -1205,21 +1180,8 @@ async fn replay_tape(tape: &Tape, tapes: &[Tape]) -> Verdict {
         PROVIDER_KEY
     };
     let client = |server: &ReplayServer| {
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        let mut builder = InferenceClient::builder()
-            .token(token)
-            .hub_url(server.url_for_host(HUB_HOST))
-            .router_url(server.url_for_host(ROUTER_HOST))
-            .retry_policy(RetryPolicy::disabled())
-            .timeout(Duration::from_secs(30))
-            .http_client(http);
-        for host in provider.spec().hosts {
-            builder = builder.provider_host_url(
-                provider,
-                host.name,
-                server.url_for_host(&host_of(host.base_url)),
-            );
-        }
+        let builder = loopback_builder(token, server).timeout(Duration::from_secs(30));
+        let mut builder = provider_hosts_on(builder, provider, server);
         if !via_hub {
             builder = builder.model_mapping(hub_model.clone(), provider, provider_model.clone());
         }

@@ -32,26 +32,22 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use hf_inference::InferenceClient;
 use hf_inference::error::Error;
-use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::{PayloadStyle, Provider, Task, task_spec};
 use hf_inference::types::chat_completion::ChatCompletionInput;
 use hf_inference::types::text_generation::TextGenerationInputGenerateParameters;
-use hf_inference::{InferenceClient, InferenceClientBuilder};
 use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff,
+};
+use hf_inference_tests::support::{
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, loopback_builder, provider_hosts_on,
 };
 use hf_inference_tests::tapes::{Tape, TapeResponse, group_by_test, tapes_dir};
 use regex::Regex;
 use serde_json::{Map, Value};
 
-/// A fake Hugging Face token (routed tapes). Never a real secret.
-const FAKE_HF_TOKEN: &str = "hf_replayFakeToken00000000000000000";
-/// A fake provider key (direct tapes). Never a real secret.
-const FAKE_PROVIDER_KEY: &str = "replay-fake-provider-key-0000";
-/// Host of the Hugging Face router.
-const ROUTER_HOST: &str = "router.huggingface.co";
 /// `provider` of tapes recorded against a custom OpenAI-compatible server (a URL model).
 const OPENAI_COMPATIBLE: &str = "openai-compatible";
 
@@ -460,40 +456,16 @@ fn derive_call(tape: &Tape, template: Option<&Tape>) -> Result<Call, Result<Stri
     Ok(call)
 }
 
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(str::to_ascii_lowercase)
-}
-
 /// A client pointed at the replay server for `call`.
 fn client_for(call: &Call, server: &ReplayServer) -> Result<InferenceClient, String> {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("reqwest client: {e}"))?;
-    let mut builder: InferenceClientBuilder = InferenceClient::builder()
-        .token(call.token())
-        .router_url(server.url_for_host(ROUTER_HOST))
-        .hub_url(server.url_for_host(HUB_HOST))
-        .retry_policy(RetryPolicy::disabled())
-        .timeout(Duration::from_secs(30))
-        .http_client(http);
+    let mut builder = loopback_builder(call.token(), server).timeout(Duration::from_secs(30));
     match &call.route {
         Route::Hub {
             provider,
             model,
             pin,
         } => {
-            // Every direct host of the provider goes to the listener of that host, so a request
-            // to the wrong host lands on a listener without the tape.
-            for host in provider.spec().hosts {
-                if let Some(name) = host_of(host.base_url) {
-                    builder =
-                        builder.provider_host_url(*provider, host.name, server.url_for_host(&name));
-                }
-            }
+            builder = provider_hosts_on(builder, *provider, server);
             if let Some(Pin {
                 provider_model_id,
                 via_hub: false,

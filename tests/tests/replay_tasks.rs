@@ -62,9 +62,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::time::Duration;
 
+use hf_inference::InferenceClient;
 use hf_inference::binary::{BinaryInput, Blob};
 use hf_inference::error::Error;
-use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::{PayloadStyle, Provider, Task, task_spec};
 use hf_inference::tasks::generic::TaskRequest;
 use hf_inference::types::audio_classification::{
@@ -107,10 +107,12 @@ use hf_inference::types::zero_shot_classification::{
 use hf_inference::types::zero_shot_image_classification::{
     ZeroShotImageClassificationInput, ZeroShotImageClassificationOutput,
 };
-use hf_inference::{InferenceClient, InferenceClientBuilder};
 use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
+};
+use hf_inference_tests::support::{
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, loopback_builder, provider_hosts_on,
 };
 use hf_inference_tests::tapes::{
     BodyKind, ExpectedBody, Tape, TapeResponse, group_by_test, inputs_dir, placeholders_in,
@@ -119,13 +121,6 @@ use hf_inference_tests::tapes::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-
-/// A fake Hugging Face token (routed tapes). Never a real secret.
-const FAKE_HF_TOKEN: &str = "hf_replayFakeToken00000000000000000";
-/// A fake provider key (direct tapes). Never a real secret.
-const FAKE_PROVIDER_KEY: &str = "replay-fake-provider-key-0000";
-/// Host of the Hugging Face router.
-const ROUTER_HOST: &str = "router.huggingface.co";
 
 // ---------------------------------------------------------------------------------------------
 // Deliberate differences
@@ -1728,34 +1723,10 @@ fn derive_call(tape: &Tape, group: &[&Tape]) -> Result<Call, Result<String, Stri
     })
 }
 
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(str::to_ascii_lowercase)
-}
-
 /// A client pointed at the replay server for `call`.
 fn client_for(call: &Call, server: &ReplayServer) -> Result<InferenceClient, String> {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("reqwest client: {e}"))?;
-    let mut builder: InferenceClientBuilder = InferenceClient::builder()
-        .token(call.token())
-        .router_url(server.url_for_host(ROUTER_HOST))
-        .hub_url(server.url_for_host(HUB_HOST))
-        .retry_policy(RetryPolicy::disabled())
-        .timeout(Duration::from_secs(30))
-        .http_client(http);
-    // Every direct host of the provider goes to the listener of that host, so a request to the
-    // wrong host lands on a listener without the tape.
-    for host in call.provider.spec().hosts {
-        if let Some(name) = host_of(host.base_url) {
-            builder =
-                builder.provider_host_url(call.provider, host.name, server.url_for_host(&name));
-        }
-    }
+    let mut builder = loopback_builder(call.token(), server).timeout(Duration::from_secs(30));
+    builder = provider_hosts_on(builder, call.provider, server);
     if let Some(Pin {
         provider_model_id,
         via_hub: false,

@@ -26,7 +26,7 @@ use hf_inference::types::chat_completion::{
     ChatCompletionInputGrammarType, ChatCompletionInputJsonSchemaConfig, ChatCompletionInputMessage,
 };
 use hf_inference::{Error, InferenceClient, Provider, ProviderChoice, RequestPreview, Task};
-use hf_inference_tests::support::{ConnectionCounter, render_preview};
+use hf_inference_tests::support::{ConnectionCounter, ROUTER, render_preview};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -37,7 +37,6 @@ const PROVIDER_KEY: &str = "pk-reqSnapshotSecret0123456789abcdef";
 const HUB_MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
 /// The model of `openai`, which has no Hub mapping: sent as given.
 const OPENAI_MODEL: &str = "gpt-4o-mini";
-const ROUTER: &str = "https://router.huggingface.co";
 
 const SYSTEM: &str = "You are a concise assistant. Answer in one sentence.";
 const USER: &str = "What is the capital of France?";

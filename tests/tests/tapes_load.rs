@@ -8,6 +8,7 @@ use hf_inference_tests::expect::{self, Actual, ActualKind, Expectation, KNOWN_KI
 use hf_inference_tests::replay::{
     ReplayOptions, ReplayServer, UNMATCHED_STATUS, header_mismatches, placeholder_bytes,
 };
+use hf_inference_tests::support::loopback_http;
 use hf_inference_tests::tapes::{
     BodyKind, ExpectedBody, InputCache, Tape, TapeError, conformance_dir, group_by_test,
     inputs_dir, sha256_hex, tapes_dir,
@@ -812,13 +813,6 @@ fn assert_shapes() {
 // Replay server
 // ---------------------------------------------------------------------------
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("reqwest client")
-}
-
 #[tokio::test]
 async fn replay_json_sse_and_binary_tapes() {
     let summarization = tape("hf-inference__summarization__426762b2497f.json");
@@ -827,7 +821,7 @@ async fn replay_json_sse_and_binary_tapes() {
     let vqa = tape("hf-inference__visual-question-answering__983b472abeea.json");
     let image = tape("hf-inference__text-to-image__d43005f18160.json");
     let server = ReplayServer::start([&summarization, &sse, &flac, &vqa, &image]).unwrap();
-    let client = http();
+    let client = loopback_http();
     let router = server.url_for_host("router.huggingface.co");
     assert!(router.starts_with("http://127.0.0.1:"));
     assert_eq!(
@@ -978,7 +972,7 @@ async fn replay_rewrites_urls_for_follow_up_requests() {
     .unwrap();
     assert_eq!(tapes.len(), 2, "prediction + download");
     let server = ReplayServer::start(&tapes).unwrap();
-    let client = http();
+    let client = loopback_http();
     let post = &tapes[0];
     let resp = client
         .post(server.tape_url(post).unwrap())
@@ -1052,7 +1046,7 @@ async fn replay_serves_polls_in_order_and_repeats_the_last() {
         ReplayOptions::default().ignore_query_param("attempt"),
     )
     .unwrap();
-    let client = http();
+    let client = loopback_http();
     let submit: Value = client
         .post(server.tape_url(&tapes[0]).unwrap())
         .header("X-Key", "bfl-test")
@@ -1143,7 +1137,7 @@ async fn replay_serves_polls_in_order_and_repeats_the_last() {
 async fn replay_explains_unmatched_requests() {
     let qa = tape("hf-inference__question-answering__ead272eb5ffd.json");
     let server = ReplayServer::start([&qa]).unwrap();
-    let client = http();
+    let client = loopback_http();
     let url = server.tape_url(&qa).unwrap();
     let mut body = qa.request.body_json.clone().unwrap();
     body["inputs"]["question"] = json!("What is the capital of Italy?");
@@ -1234,7 +1228,7 @@ async fn replay_hub_mapping_and_routes() {
         .collect();
     let server = ReplayServer::start(&tapes).unwrap();
     assert!(server.add_provider_mappings(fal.iter().copied()) >= 2);
-    let client = http();
+    let client = loopback_http();
     let hub = server.url_for_host("huggingface.co");
     let resp = client
         .get(format!("{hub}/api/models/black-forest-labs/FLUX.1-schnell?expand%5B%5D=inferenceProviderMapping"))
@@ -1299,8 +1293,16 @@ fn replay_server_works_without_an_async_test_and_shuts_down_on_drop() {
         .enable_all()
         .build()
         .unwrap();
-    let body: Value =
-        rt.block_on(async { http().get(&url).send().await.unwrap().json().await.unwrap() });
+    let body: Value = rt.block_on(async {
+        loopback_http()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
     assert_eq!(body, t.response.body_json.clone().unwrap());
     drop(server);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -1319,7 +1321,7 @@ fn replay_server_works_without_an_async_test_and_shuts_down_on_drop() {
 #[tokio::test]
 async fn replay_every_tape_matches_its_own_request() {
     // Each non-inline tape, alone in a server, answers the request rebuilt from it.
-    let client = http();
+    let client = loopback_http();
     let mut inputs = InputCache::new(inputs_dir());
     let tapes = all_tapes();
     let server = ReplayServer::start(&tapes).unwrap();

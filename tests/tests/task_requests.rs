@@ -51,7 +51,10 @@ use hf_inference::types::table_question_answering::TableQuestionAnsweringInputDa
 use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect;
 use hf_inference_tests::replay::ReplayServer;
-use hf_inference_tests::support::{ConnectionCounter, preview_head, render_json};
+use hf_inference_tests::support::{
+    ConnectionCounter, ROUTER, ROUTER_HOST, loopback_builder, preview_head, provider_hosts_on,
+    render_json,
+};
 use hf_inference_tests::tapes::{InputCache, Tape, inputs_dir, tapes_dir, workspace_root};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -61,8 +64,6 @@ const HF_TOKEN: &str = "hf_taskReqSecret0123456789abcdef";
 const PROVIDER_KEY: &str = "pk-taskReqSecret0123456789abcdef";
 /// A fragment of both credentials: must never appear in a preview.
 const SECRET_PART: &str = "taskReqSecret";
-const ROUTER: &str = "https://router.huggingface.co";
-const ROUTER_HOST: &str = "router.huggingface.co";
 
 /// The tasks of this file.
 const TASKS: [Task; 10] = [
@@ -652,27 +653,11 @@ fn wire_client(
     server: &ReplayServer,
     provider: Provider,
 ) -> InferenceClient {
-    let http = reqwest::Client::builder()
-        .no_proxy()
+    // The Hub on the counter, not on the server: every mapping is pinned.
+    let builder = pinned(loopback_builder(token, server).hub_url(hub.url()));
+    provider_hosts_on(builder, provider, server)
         .build()
-        .expect("reqwest client");
-    let mut builder = pinned(
-        InferenceClient::builder()
-            .token(token)
-            .hub_url(hub.url())
-            .router_url(server.url_for_host(ROUTER_HOST))
-            .retry_policy(RetryPolicy::disabled())
-            .http_client(http),
-    );
-    for host in provider.spec().hosts {
-        let name = url::Url::parse(host.base_url)
-            .expect("host URL")
-            .host_str()
-            .expect("host")
-            .to_owned();
-        builder = builder.provider_host_url(provider, host.name, server.url_for_host(&name));
-    }
-    builder.build().expect("client")
+        .expect("client")
 }
 
 /// The preview as a snapshot: method and URL, headers sorted by name (the user-agent's version
@@ -2414,18 +2399,10 @@ async fn url_input_is_downloaded_without_credentials_and_sent_with_them() {
         };
         let what = format!("{url} as the input, {}", variant.name());
         server.clear_requests();
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("reqwest");
-        let mut builder = InferenceClient::builder()
-            .token(token)
+        let mut builder = loopback_builder(token, &server)
             .hub_url(hub.url())
-            .router_url(server.url_for_host(ROUTER_HOST))
             .header("x-team", "vision")
-            .bill_to("acme-org")
-            .retry_policy(RetryPolicy::disabled())
-            .http_client(http);
+            .bill_to("acme-org");
         if redirected {
             builder = builder.redirect_host(FILE_HOST, server.url_for_host(FILE_HOST));
         }
