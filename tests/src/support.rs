@@ -4,6 +4,7 @@
 //!
 //! Only what several test files need lives here; a helper used by one file stays in that file.
 
+use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -158,4 +159,75 @@ pub fn render_json(preview: &RequestPreview, body: &Value) -> String {
 pub fn render_preview(preview: &RequestPreview) -> String {
     let body = preview.body_json().expect("a JSON body");
     render_json(preview, &body)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON comparison
+
+/// JSON equality for round trips (a recorded or reference document against what the SDK
+/// returned): key order does not matter, a `null` member equals an absent one, integers compare
+/// exactly and other numbers within [`tolerance`](Self::tolerance).
+#[derive(Clone, Copy, Debug)]
+pub struct SameJson {
+    /// Relative tolerance of non-integer numbers (at least absolute: `1e-6` lets `f32` fields
+    /// through); `0.0` compares them exactly.
+    pub tolerance: f64,
+    /// What messages call the first document: `recorded` (a tape), `expected` (a reference).
+    pub expected: &'static str,
+}
+
+impl SameJson {
+    /// `Ok` when `actual` equals `expected`; otherwise the first difference, at its `path`
+    /// (`$` for the root).
+    pub fn check(&self, expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
+        let what = self.expected;
+        match (expected, actual) {
+            (Value::Object(e), Value::Object(a)) => {
+                let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
+                for key in keys {
+                    let ev = e.get(key).unwrap_or(&Value::Null);
+                    let av = a.get(key).unwrap_or(&Value::Null);
+                    self.check(ev, av, &format!("{path}.{key}"))?;
+                }
+                Ok(())
+            }
+            (Value::Array(e), Value::Array(a)) => {
+                if e.len() != a.len() {
+                    return Err(format!(
+                        "at {path}: {} elements {what}, {} returned",
+                        e.len(),
+                        a.len()
+                    ));
+                }
+                for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                    self.check(ev, av, &format!("{path}[{i}]"))?;
+                }
+                Ok(())
+            }
+            (Value::Number(e), Value::Number(a)) => {
+                let exact = match (e.as_i64(), a.as_i64(), e.as_u64(), a.as_u64()) {
+                    (Some(x), Some(y), _, _) => Some(x == y),
+                    (_, _, Some(x), Some(y)) => Some(x == y),
+                    _ => None,
+                };
+                let ok = exact.unwrap_or_else(|| match (e.as_f64(), a.as_f64()) {
+                    (Some(x), Some(y)) => {
+                        (x - y).abs() <= self.tolerance * x.abs().max(y.abs()).max(1.0)
+                    }
+                    _ => false,
+                });
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!("at {path}: {what} {e}, returned {a}"))
+                }
+            }
+            (e, a) if e == a => Ok(()),
+            (e, a) => Err(format!(
+                "at {path}: {what} {}, returned {}",
+                crate::expect::show(e),
+                crate::expect::show(a)
+            )),
+        }
+    }
 }

@@ -38,8 +38,8 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, ROUTER, ROUTER_HOST, loopback_builder, provider_hosts_on,
-    render_preview,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, ROUTER, ROUTER_HOST, SameJson, loopback_builder,
+    provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -1701,33 +1701,11 @@ async fn replay_orphan_download(tape: &Tape) -> Verdict {
     ))
 }
 
-/// JSON equality for round trips: key order does not matter, a `null` member equals an absent
-/// one.
-fn same_json(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
-            for key in keys {
-                let ev = e.get(key).unwrap_or(&Value::Null);
-                let av = a.get(key).unwrap_or(&Value::Null);
-                same_json(ev, av, &format!("{path}.{key}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
-            .iter()
-            .zip(a)
-            .enumerate()
-            .try_for_each(|(i, (ev, av))| same_json(ev, av, &format!("{path}[{i}]"))),
-        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => Ok(()),
-        (e, a) if e == a => Ok(()),
-        (e, a) => Err(format!(
-            "at {path}: recorded {}, returned {}",
-            expect::show(e),
-            expect::show(a)
-        )),
-    }
-}
+/// JSON equality of the round trips: numbers exact.
+const SAME_JSON: SameJson = SameJson {
+    tolerance: 0.0,
+    expected: "recorded",
+};
 
 /// A Novita chat tape (the OpenAI-style engine): final-spec tapes check the request and the
 /// answer; legacy ones the answer only.
@@ -1848,7 +1826,7 @@ async fn replay_chat(tape: &Tape) -> Verdict {
             ));
         }
         for (i, (want, got)) in recorded.iter().zip(&events).enumerate() {
-            if let Err(e) = same_json(want, got, &format!("chunk[{i}]")) {
+            if let Err(e) = SAME_JSON.check(want, got, &format!("chunk[{i}]")) {
                 problems.push(e);
                 break;
             }
@@ -1860,7 +1838,7 @@ async fn replay_chat(tape: &Tape) -> Verdict {
         )
     } else {
         let recorded = tape.response.body_json.clone().unwrap_or(Value::Null);
-        if let Err(e) = same_json(&recorded, &value, "$") {
+        if let Err(e) = SAME_JSON.check(&recorded, &value, "$") {
             problems.push(format!("ChatCompletionOutput differs: {e}"));
         }
         "ChatCompletionOutput equals the recorded body".to_owned()

@@ -42,7 +42,7 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, loopback_builder, provider_hosts_on,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, loopback_builder, provider_hosts_on,
 };
 use hf_inference_tests::tapes::{Tape, TapeResponse, group_by_test, tapes_dir};
 use regex::Regex;
@@ -582,57 +582,11 @@ where
     }
 }
 
-/// JSON equality for round trips: key order does not matter, a `null` member equals an absent
-/// one, integers compare exactly and other numbers within 1e-6 (relative; the SDK keeps some
-/// fields as `f32`).
-fn same_json(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
-            for key in keys {
-                let ev = e.get(key).unwrap_or(&Value::Null);
-                let av = a.get(key).unwrap_or(&Value::Null);
-                same_json(ev, av, &format!("{path}.{key}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            if e.len() != a.len() {
-                return Err(format!(
-                    "at {path}: {} elements recorded, {} returned",
-                    e.len(),
-                    a.len()
-                ));
-            }
-            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
-                same_json(ev, av, &format!("{path}[{i}]"))?;
-            }
-            Ok(())
-        }
-        (Value::Number(e), Value::Number(a)) => {
-            let exact = match (e.as_i64(), a.as_i64(), e.as_u64(), a.as_u64()) {
-                (Some(x), Some(y), _, _) => Some(x == y),
-                (_, _, Some(x), Some(y)) => Some(x == y),
-                _ => None,
-            };
-            let ok = exact.unwrap_or_else(|| match (e.as_f64(), a.as_f64()) {
-                (Some(x), Some(y)) => (x - y).abs() <= 1e-6 * x.abs().max(y.abs()).max(1.0),
-                _ => false,
-            });
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("at {path}: recorded {e}, returned {a}"))
-            }
-        }
-        (e, a) if e == a => Ok(()),
-        (e, a) => Err(format!(
-            "at {path}: recorded {}, returned {}",
-            expect::show(e),
-            expect::show(a)
-        )),
-    }
-}
+/// JSON equality of the round trips: numbers within 1e-6 (the SDK keeps some fields as `f32`).
+const SAME_JSON: SameJson = SameJson {
+    tolerance: 1e-6,
+    expected: "recorded",
+};
 
 /// The message(s) a server put in an error body, as the recording has it.
 fn server_messages(response: &TapeResponse) -> Vec<String> {
@@ -774,7 +728,8 @@ fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String,
                 .body_json
                 .as_ref()
                 .ok_or("the recorded response has no JSON body")?;
-            same_json(recorded, value, "$")
+            SAME_JSON
+                .check(recorded, value, "$")
                 .map_err(|e| format!("ChatCompletionOutput differs from the recorded body: {e}"))?;
             checked.push("ChatCompletionOutput equals the recorded body".to_owned());
         }
@@ -787,7 +742,7 @@ fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String,
                 .ok_or("the recorded response has no recognisable generated text")?;
             match full {
                 Some(full) => {
-                    same_json(&full, value, "$").map_err(|e| {
+                    SAME_JSON.check(&full, value, "$").map_err(|e| {
                         format!("TextGenerationOutput differs from the recorded body: {e}")
                     })?;
                     checked.push("TextGenerationOutput equals the recorded body".to_owned());
@@ -850,7 +805,8 @@ fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String,
                         ));
                     }
                 } else {
-                    same_json(r, e, &format!("chunk[{i}]"))
+                    SAME_JSON
+                        .check(r, e, &format!("chunk[{i}]"))
                         .map_err(|e| format!("a streamed chunk differs from the recording: {e}"))?;
                 }
             }

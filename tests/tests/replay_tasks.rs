@@ -112,7 +112,7 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, loopback_builder, provider_hosts_on,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, loopback_builder, provider_hosts_on,
 };
 use hf_inference_tests::tapes::{
     BodyKind, ExpectedBody, Tape, TapeResponse, group_by_test, inputs_dir, placeholders_in,
@@ -1801,57 +1801,11 @@ async fn run(call: &Call, client: &InferenceClient) -> Outcome {
 // ---------------------------------------------------------------------------------------------
 // Response checks
 
-/// JSON equality for round trips: key order does not matter, a `null` member equals an absent
-/// one, integers compare exactly and other numbers within 1e-6 (relative, at least absolute; the
-/// SDK keeps embeddings as `f32`).
-fn same_json(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
-            for key in keys {
-                let ev = e.get(key).unwrap_or(&Value::Null);
-                let av = a.get(key).unwrap_or(&Value::Null);
-                same_json(ev, av, &format!("{path}.{key}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            if e.len() != a.len() {
-                return Err(format!(
-                    "at {path}: {} elements recorded, {} returned",
-                    e.len(),
-                    a.len()
-                ));
-            }
-            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
-                same_json(ev, av, &format!("{path}[{i}]"))?;
-            }
-            Ok(())
-        }
-        (Value::Number(e), Value::Number(a)) => {
-            let exact = match (e.as_i64(), a.as_i64(), e.as_u64(), a.as_u64()) {
-                (Some(x), Some(y), _, _) => Some(x == y),
-                (_, _, Some(x), Some(y)) => Some(x == y),
-                _ => None,
-            };
-            let ok = exact.unwrap_or_else(|| match (e.as_f64(), a.as_f64()) {
-                (Some(x), Some(y)) => (x - y).abs() <= 1e-6 * x.abs().max(y.abs()).max(1.0),
-                _ => false,
-            });
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("at {path}: recorded {e}, returned {a}"))
-            }
-        }
-        (e, a) if e == a => Ok(()),
-        (e, a) => Err(format!(
-            "at {path}: recorded {}, returned {}",
-            expect::show(e),
-            expect::show(a)
-        )),
-    }
-}
+/// JSON equality of the round trips: numbers within 1e-6 (the SDK keeps embeddings as `f32`).
+const SAME_JSON: SameJson = SameJson {
+    tolerance: 1e-6,
+    expected: "recorded",
+};
 
 /// The recorded body and the SDK's result in the same shape. The engine reads one object where
 /// the schema says a list (question answering) as a one-element list, and a one-element list
@@ -2026,7 +1980,8 @@ fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String,
         .unwrap_or_default();
     let mut checked = Vec::new();
     let (want, got, note) = aligned(recorded, value);
-    same_json(want, got, "$")
+    SAME_JSON
+        .check(want, got, "$")
         .map_err(|e| format!("{type_name} differs from the recorded body: {e}"))?;
     checked.push(match note {
         Some(note) => format!("{type_name} equals the recorded body ({note})"),

@@ -52,8 +52,8 @@ use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect;
 use hf_inference_tests::replay::ReplayServer;
 use hf_inference_tests::support::{
-    ConnectionCounter, ROUTER, ROUTER_HOST, loopback_builder, preview_head, provider_hosts_on,
-    render_json,
+    ConnectionCounter, ROUTER, ROUTER_HOST, SameJson, loopback_builder, preview_head,
+    provider_hosts_on, render_json,
 };
 use hf_inference_tests::tapes::{InputCache, Tape, inputs_dir, tapes_dir, workspace_root};
 use serde::Serialize;
@@ -577,51 +577,11 @@ fn embeddings_answer(provider: Provider) -> (Value, Value) {
     (answer, vectors)
 }
 
-/// JSON equality for typed outputs: key order does not matter, a `null` member equals an
-/// absent one, numbers within 1e-6 relative (embeddings are `f32`).
-fn same_json(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    match (expected, actual) {
-        (Value::Object(e), Value::Object(a)) => {
-            let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
-            for key in keys {
-                let ev = e.get(key).unwrap_or(&Value::Null);
-                let av = a.get(key).unwrap_or(&Value::Null);
-                same_json(ev, av, &format!("{path}.{key}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            if e.len() != a.len() {
-                return Err(format!(
-                    "at {path}: {} elements expected, {} returned",
-                    e.len(),
-                    a.len()
-                ));
-            }
-            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
-                same_json(ev, av, &format!("{path}[{i}]"))?;
-            }
-            Ok(())
-        }
-        (Value::Number(e), Value::Number(a)) => {
-            let (x, y) = (
-                e.as_f64().unwrap_or(f64::NAN),
-                a.as_f64().unwrap_or(f64::NAN),
-            );
-            if (x - y).abs() <= 1e-6 * x.abs().max(y.abs()).max(1.0) {
-                Ok(())
-            } else {
-                Err(format!("at {path}: expected {e}, returned {a}"))
-            }
-        }
-        (e, a) if e == a => Ok(()),
-        (e, a) => Err(format!(
-            "at {path}: expected {}, returned {}",
-            expect::show(e),
-            expect::show(a)
-        )),
-    }
-}
+/// JSON equality of typed outputs: numbers within 1e-6 (embeddings are `f32`).
+const SAME_JSON: SameJson = SameJson {
+    tolerance: 1e-6,
+    expected: "expected",
+};
 
 // ---------------------------------------------------------------------------------------------
 // Loopback helpers
@@ -839,7 +799,7 @@ async fn check_on_the_wire(
         .output
         .expect("sent")
         .unwrap_or_else(|e| panic!("{what}: the answer ({source}) did not decode: {e}"));
-    if let Err(e) = same_json(&expected, &output, "$") {
+    if let Err(e) = SAME_JSON.check(&expected, &output, "$") {
         panic!(
             "{what}: the typed output of {source} is not the reference mapping: {e}\nanswer: {}\noutput: {}",
             expect::show(&answer),
@@ -1937,7 +1897,7 @@ async fn media_on_the_wire(
         .unwrap_or_else(|e| panic!("{what}: the answer did not decode: {e}"));
     match (output, &expected_json) {
         (Output::Json(value), Some((expected, answer, source))) => {
-            if let Err(e) = same_json(expected, &value, "$") {
+            if let Err(e) = SAME_JSON.check(expected, &value, "$") {
                 panic!(
                     "{what}: the typed output of {source} is not the reference mapping: {e}\n\
                      answer: {}\noutput: {}",
@@ -2420,9 +2380,9 @@ async fn url_input_is_downloaded_without_credentials_and_sent_with_them() {
         .await
         .unwrap_or_else(|e| panic!("{what}: {e}"));
         match done.output {
-            Some(Ok(Output::Json(value))) => {
-                same_json(&answer, &value, "$").unwrap_or_else(|e| panic!("{what}: {e}"))
-            }
+            Some(Ok(Output::Json(value))) => SAME_JSON
+                .check(&answer, &value, "$")
+                .unwrap_or_else(|e| panic!("{what}: {e}")),
             Some(Err(e)) => panic!("{what}: {e}"),
             _ => panic!("{what}: no JSON output"),
         }
