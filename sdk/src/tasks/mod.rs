@@ -1,8 +1,10 @@
 //! One module per task family: the request builders users call, and how each builds its body
 //! and reads its answer on every provider.
 
+pub mod audio_to_audio;
 pub mod chat_completion;
 pub mod generic;
+pub mod tabular;
 pub mod text_generation;
 
 pub use crate::generated::tasks::*;

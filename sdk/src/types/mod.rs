@@ -26,7 +26,9 @@
 //! );
 //! ```
 
+pub mod audio_to_audio;
 pub mod chat;
 pub mod embedding;
+pub mod tabular;
 
 pub use crate::generated::types::*;
