@@ -12,6 +12,9 @@
 //! [`sniff_content_type`] recognises the common image, audio, video and document formats from
 //! their first bytes.
 //!
+//! With the `image` cargo feature, `Blob::to_image` decodes an image answer into an
+//! `image::DynamicImage` and `BinaryInput::from_image` encodes one to send it back.
+//!
 //! ```
 //! use hf_inference::binary::{BinaryInput, Blob};
 //!
@@ -1368,6 +1371,159 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
     strip_prefix_ignore_case(text, prefix).is_some()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Images (cargo feature `image`)
+
+/// The [`image`](https://docs.rs/image) crate this module decodes and encodes with, re-exported
+/// so callers use the same version. Only its PNG, JPEG, WebP, GIF and BMP codecs are enabled.
+#[cfg(feature = "image")]
+pub use image;
+
+/// `target` of the [`Error::Decode`] returned by [`Blob::to_image`].
+#[cfg(feature = "image")]
+const DYNAMIC_IMAGE: &str = "DynamicImage";
+
+/// How much of the bytes a failed [`Blob::to_image`] quotes (as the other decode errors do).
+#[cfg(feature = "image")]
+const IMAGE_EXCERPT_LEN: usize = 1024;
+
+#[cfg(feature = "image")]
+impl Blob {
+    /// Decodes an image answer (text-to-image, image-to-image, a segmentation mask, …) into an
+    /// [`image::DynamicImage`]. Requires the `image` cargo feature.
+    ///
+    /// The format is recognised from the bytes, or else from the content type; PNG, JPEG,
+    /// WebP, GIF (first frame) and BMP are decoded. Decoding is CPU-bound: for large images in
+    /// an async context, call it inside `tokio::task::spawn_blocking`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] with `target: "DynamicImage"` when the bytes are not an image in one
+    /// of those formats, or are a corrupt one. Never panics.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    ///
+    /// use hf_inference::Error;
+    /// use hf_inference::binary::Blob;
+    /// use hf_inference::binary::image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    ///
+    /// // A PNG, as a text-to-image answer brings it.
+    /// let mut png = Vec::new();
+    /// DynamicImage::from(RgbImage::from_pixel(4, 3, Rgb([255, 0, 0])))
+    ///     .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+    ///     .unwrap();
+    /// let blob = Blob::new(png, Some("image/png".into()));
+    ///
+    /// let image = blob.to_image()?;
+    /// assert_eq!((image.width(), image.height()), (4, 3));
+    /// assert_eq!(image.to_rgb8().get_pixel(0, 0), &Rgb([255, 0, 0]));
+    ///
+    /// // Anything else is a decode error, not a panic.
+    /// let json = Blob::new(br#"{"error":"overloaded"}"#.to_vec(), Some("application/json".into()));
+    /// assert!(matches!(json.to_image(), Err(Error::Decode { target: "DynamicImage", .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn to_image(&self) -> Result<image::DynamicImage> {
+        let bytes: &[u8] = &self.bytes;
+        let format = image::guess_format(bytes).ok().or_else(|| {
+            let mime = self.content_type.as_deref()?;
+            let essence = mime.split(';').next().unwrap_or(mime).trim();
+            image::ImageFormat::from_mime_type(essence.to_ascii_lowercase())
+        });
+        let decode_error = |message: String| Error::Decode {
+            target: DYNAMIC_IMAGE,
+            message,
+            body_excerpt: crate::error::excerpt(bytes, IMAGE_EXCERPT_LEN),
+        };
+        let Some(format) = format else {
+            let declared = match self.content_type.as_deref() {
+                Some(mime) => format!(" (content type `{mime}`)"),
+                None => String::new(),
+            };
+            return Err(decode_error(format!(
+                "not an image in a supported format (PNG, JPEG, WebP, GIF, BMP){declared}"
+            )));
+        };
+        image::load_from_memory_with_format(bytes, format)
+            .map_err(|e| decode_error(format!("invalid {format:?} image: {e}")))
+    }
+}
+
+#[cfg(feature = "image")]
+impl BinaryInput {
+    /// An image encoded as `format` in memory, with that format's content type (`image/png`,
+    /// `image/jpeg`, …), to send a decoded or edited image back to a model. Requires the
+    /// `image` cargo feature. `BinaryInput::try_from(&image)` encodes PNG.
+    ///
+    /// PNG, JPEG, WebP (lossless), GIF and BMP can be written. The image is converted to a
+    /// colour type the format holds when it has to be: JPEG drops the alpha channel, and
+    /// 16-bit or float images lose precision outside PNG.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] (field `image`) when the format cannot be written (TIFF, AVIF,
+    /// … are not compiled in) or the encoder refuses the image.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> hf_inference::Result<()> {
+    /// use hf_inference::binary::image::{DynamicImage, ImageFormat, Rgb, RgbImage, RgbaImage};
+    /// use hf_inference::binary::BinaryInput;
+    ///
+    /// let image = DynamicImage::from(RgbImage::from_pixel(8, 8, Rgb([0, 128, 255])));
+    /// let input = BinaryInput::from_image(&image, ImageFormat::Jpeg)?;
+    /// let blob = input.load(&reqwest::Client::new()).await?;
+    /// assert_eq!(blob.content_type(), Some("image/jpeg"));
+    /// assert_eq!(blob.to_image()?.width(), 8);
+    ///
+    /// // PNG (what `try_from` writes) keeps the alpha channel.
+    /// let rgba = DynamicImage::from(RgbaImage::new(8, 8));
+    /// let blob = BinaryInput::try_from(&rgba)?.load(&reqwest::Client::new()).await?;
+    /// assert_eq!(blob.to_image()?, rgba);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_image(image: &image::DynamicImage, format: image::ImageFormat) -> Result<Self> {
+        let mut encoded = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut encoded, format).map_err(|e| {
+            invalid(
+                "image",
+                format!(
+                    "cannot encode a {}x{} {:?} image as {format:?}: {e}",
+                    image.width(),
+                    image.height(),
+                    image.color()
+                ),
+            )
+        })?;
+        Ok(Self::from_bytes(encoded.into_inner()).with_content_type(format.to_mime_type()))
+    }
+}
+
+#[cfg(feature = "image")]
+impl TryFrom<&image::DynamicImage> for BinaryInput {
+    type Error = Error;
+
+    /// The image encoded as PNG (lossless, keeps alpha), content type `image/png`. Requires
+    /// the `image` cargo feature; see [`BinaryInput::from_image`] for other formats.
+    ///
+    /// ```
+    /// # fn main() -> hf_inference::Result<()> {
+    /// use hf_inference::binary::image::{DynamicImage, GrayImage};
+    /// use hf_inference::binary::BinaryInput;
+    ///
+    /// let mask = DynamicImage::from(GrayImage::new(16, 16));
+    /// let input = BinaryInput::try_from(&mask)?;
+    /// # let _ = input;
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn try_from(image: &image::DynamicImage) -> Result<Self> {
+        Self::from_image(image, image::ImageFormat::Png)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex as StdMutex;
@@ -2282,5 +2438,207 @@ mod tests {
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
         let empty = BinaryInput::from(String::new());
         assert!(empty.load(&reqwest::Client::new()).await.is_err());
+    }
+}
+
+#[cfg(all(test, feature = "image"))]
+mod image_tests {
+    use std::io::Cursor;
+
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+
+    use super::*;
+
+    fn inputs_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/inputs")
+    }
+
+    fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut bytes), format)
+            .unwrap();
+        bytes
+    }
+
+    /// A 16x8 picture: left half red, right half blue.
+    fn two_tone() -> DynamicImage {
+        DynamicImage::from(RgbImage::from_fn(16, 8, |x, _| {
+            if x < 8 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        }))
+    }
+
+    fn close(a: Rgb<u8>, b: Rgb<u8>, tolerance: u8) -> bool {
+        a.0.iter().zip(b.0).all(|(x, y)| x.abs_diff(y) <= tolerance)
+    }
+
+    fn decode_error(result: Result<DynamicImage>) -> (String, String) {
+        match result {
+            Err(Error::Decode {
+                target,
+                message,
+                body_excerpt,
+            }) => {
+                assert_eq!(target, "DynamicImage");
+                (message, body_excerpt)
+            }
+            other => panic!("expected Decode, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_the_conformance_pngs() {
+        for (name, (width, height), color) in [
+            ("bird_canny.png", (564, 846), image::ColorType::Rgb8),
+            ("cats.png", (640, 420), image::ColorType::Rgba8),
+            ("cheetah.png", (320, 239), image::ColorType::Rgba8),
+            // Palette PNGs are expanded to RGB(A).
+            ("invoice.png", (750, 1061), image::ColorType::Rgb8),
+        ] {
+            let bytes = std::fs::read(inputs_dir().join(name)).unwrap();
+            let blob = Blob::new(bytes, Some("image/png".into()));
+            let image = blob.to_image().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((image.width(), image.height()), (width, height), "{name}");
+            assert_eq!(image.color(), color, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_format_comes_from_the_bytes_not_the_content_type() {
+        let bytes = std::fs::read(inputs_dir().join("cheetah.png")).unwrap();
+        for content_type in [None, Some("application/octet-stream"), Some("image/jpeg")] {
+            let blob = Blob::new(bytes.clone(), content_type.map(str::to_owned));
+            assert_eq!(blob.to_image().unwrap().width(), 320, "{content_type:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_a_generated_jpeg() {
+        let jpeg = encode(&two_tone(), ImageFormat::Jpeg);
+        assert_eq!(sniff_content_type(&jpeg), Some("image/jpeg"));
+        let image = Blob::new(jpeg, None).to_image().unwrap();
+        assert_eq!((image.width(), image.height()), (16, 8));
+        let rgb = image.to_rgb8();
+        // Lossy: the colours come back close, not exact.
+        assert!(
+            close(*rgb.get_pixel(1, 4), Rgb([255, 0, 0]), 40),
+            "{:?}",
+            rgb.get_pixel(1, 4)
+        );
+        assert!(
+            close(*rgb.get_pixel(14, 4), Rgb([0, 0, 255]), 40),
+            "{:?}",
+            rgb.get_pixel(14, 4)
+        );
+    }
+
+    #[test]
+    fn decodes_webp_gif_and_bmp() {
+        let original = two_tone();
+        for format in [ImageFormat::WebP, ImageFormat::Gif, ImageFormat::Bmp] {
+            let image = Blob::new(encode(&original, format), None)
+                .to_image()
+                .unwrap();
+            assert_eq!(image.to_rgb8(), original.to_rgb8(), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn non_image_bytes_are_a_decode_error() {
+        let flac = std::fs::read(inputs_dir().join("sample1.flac")).unwrap();
+        let (message, _) = decode_error(Blob::new(flac, Some("audio/flac".into())).to_image());
+        assert!(message.contains("not an image"), "{message}");
+        assert!(message.contains("audio/flac"), "{message}");
+
+        let json = br#"{"error":"Model is overloaded"}"#;
+        let (message, excerpt) = decode_error(Blob::new(json.to_vec(), None).to_image());
+        assert!(message.contains("not an image"), "{message}");
+        assert_eq!(excerpt, r#"{"error":"Model is overloaded"}"#);
+
+        decode_error(Blob::new(Vec::new(), None).to_image());
+    }
+
+    #[test]
+    fn a_corrupt_image_is_a_decode_error() {
+        // A real PNG cut short, and a bare PNG signature labelled as PNG.
+        let png = std::fs::read(inputs_dir().join("cats.png")).unwrap();
+        let (message, excerpt) = decode_error(Blob::new(png[..4096].to_vec(), None).to_image());
+        assert!(message.contains("Png"), "{message}");
+        assert!(excerpt.ends_with('…'), "the excerpt is cut");
+        decode_error(Blob::new(PNG_SIGNATURE.to_vec(), Some("image/png".into())).to_image());
+        // A type that claims an image does not make text one.
+        decode_error(Blob::new(b"hello".to_vec(), Some("image/png".into())).to_image());
+    }
+
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+    #[tokio::test]
+    async fn try_from_encodes_png_that_round_trips() {
+        let bytes = std::fs::read(inputs_dir().join("cheetah.png")).unwrap();
+        let original = Blob::new(bytes, None).to_image().unwrap();
+        let input = BinaryInput::try_from(&original).unwrap();
+        assert_eq!(input.content_type.as_deref(), Some("image/png"));
+        let blob = input.load(&reqwest::Client::new()).await.unwrap();
+        assert_eq!(blob.content_type(), Some("image/png"));
+        assert!(blob.bytes().starts_with(PNG_SIGNATURE));
+        let decoded = blob.to_image().unwrap();
+        assert_eq!(decoded.color(), original.color());
+        assert_eq!(decoded.as_bytes(), original.as_bytes(), "PNG is lossless");
+    }
+
+    #[tokio::test]
+    async fn from_image_sets_the_content_type_of_the_format() {
+        let image = two_tone();
+        for (format, mime) in [
+            (ImageFormat::Png, "image/png"),
+            (ImageFormat::Jpeg, "image/jpeg"),
+            (ImageFormat::WebP, "image/webp"),
+            (ImageFormat::Gif, "image/gif"),
+            (ImageFormat::Bmp, "image/bmp"),
+        ] {
+            let input = BinaryInput::from_image(&image, format).unwrap();
+            let blob = input.load(&reqwest::Client::new()).await.unwrap();
+            assert_eq!(blob.content_type(), Some(mime), "{format:?}");
+            assert_eq!(sniff_content_type(blob.bytes()), Some(mime), "{format:?}");
+            let back = blob.to_image().unwrap();
+            assert_eq!((back.width(), back.height()), (16, 8), "{format:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn jpeg_drops_the_alpha_channel() {
+        let rgba = DynamicImage::from(RgbaImage::from_pixel(4, 4, Rgba([200, 100, 50, 10])));
+        let input = BinaryInput::from_image(&rgba, ImageFormat::Jpeg).unwrap();
+        let back = input
+            .load(&reqwest::Client::new())
+            .await
+            .unwrap()
+            .to_image()
+            .unwrap();
+        assert_eq!(back.color(), image::ColorType::Rgb8);
+        assert!(close(
+            *back.to_rgb8().get_pixel(1, 1),
+            Rgb([200, 100, 50]),
+            8
+        ));
+    }
+
+    #[test]
+    fn formats_not_compiled_in_are_invalid_input() {
+        let image = two_tone();
+        for format in [ImageFormat::Tiff, ImageFormat::Avif, ImageFormat::OpenExr] {
+            match BinaryInput::from_image(&image, format) {
+                Err(Error::InvalidInput { field, message }) => {
+                    assert_eq!(field, "image");
+                    assert!(message.contains(&format!("{format:?}")), "{message}");
+                    assert!(message.contains("16x8"), "{message}");
+                }
+                other => panic!("{format:?}: expected InvalidInput, got {other:?}"),
+            }
+        }
     }
 }
