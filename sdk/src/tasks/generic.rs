@@ -235,7 +235,18 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             let request = adapter::request(&call).await?;
             return Ok((target, request));
         }
-        let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
+        // A URL model (an Inference Endpoint, a local server) speaks the hf-inference format:
+        // raw bytes for a task whose whole input is one file, as the reference sends them.
+        let payload = target.spec.map_or_else(
+            || {
+                if matches!(self.binary.as_slice(), [("/inputs", _)]) {
+                    PayloadStyle::HfInferenceBinary
+                } else {
+                    PayloadStyle::HfInference
+                }
+            },
+            |s| s.payload,
+        );
         let mut files = Vec::with_capacity(self.binary.len());
         for (pointer, input) in &self.binary {
             // A URL is downloaded without credentials, through the client's host redirects.
