@@ -161,6 +161,11 @@ impl RecordedRequest {
     pub fn is_matched(&self) -> bool {
         self.matched.is_some()
     }
+
+    /// `true` for a model lookup on the Hub (`huggingface.co/api/models/...`).
+    pub fn is_hub_lookup(&self) -> bool {
+        self.host == HUB_HOST && self.path.starts_with("/api/models/")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,7 +266,7 @@ fn join_pairs(pairs: &[(String, String)]) -> String {
 }
 
 /// Decodes `%XX` escapes (invalid escapes are kept verbatim).
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -282,7 +287,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn query_pairs(query: Option<&str>, ignore: &[String]) -> Vec<(String, String)> {
+/// The decoded `key=value` pairs of a query, sorted, without the keys in `ignore`.
+pub fn query_pairs(query: Option<&str>, ignore: &[String]) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = query
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
@@ -984,13 +990,6 @@ pub fn header_mismatches(tape: &Tape, request: &RecordedRequest) -> Vec<String> 
     if let (Some(ct), false) = (&tape.request.body_content_type, has_content_type) {
         expected.push(("Content-Type".into(), ct.clone()));
     }
-    let media_type = |v: &str| {
-        v.split(';')
-            .next()
-            .unwrap_or_default()
-            .replace(' ', "")
-            .to_ascii_lowercase()
-    };
     let mut out = Vec::new();
     for (name, value) in expected {
         match request.header(&name) {
@@ -1007,6 +1006,17 @@ pub fn header_mismatches(tape: &Tape, request: &RecordedRequest) -> Vec<String> 
         }
     }
     out
+}
+
+/// The media type of a `Content-Type` value, lower-case and without parameters or spaces
+/// (`Application/JSON; charset=utf-8` → `application/json`).
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .replace(' ', "")
+        .to_ascii_lowercase()
 }
 
 /// The replay server. See the module documentation.

@@ -13,7 +13,8 @@ use hf_inference::http::retry::RetryPolicy;
 use hf_inference::{InferenceClient, InferenceClientBuilder, Provider, RequestPreview};
 use serde_json::Value;
 
-use crate::replay::{HUB_HOST, ReplayServer};
+use crate::replay::{HUB_HOST, RecordedRequest, ReplayServer, placeholder_bytes};
+use crate::tapes::Tape;
 
 /// The router's base URL, as previews show it.
 pub const ROUTER: &str = "https://router.huggingface.co";
@@ -229,5 +230,183 @@ impl SameJson {
                 crate::expect::show(a)
             )),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tape replays
+
+/// The verdict on one replayed tape, with what was checked (`Pass`; may be empty) or why.
+#[derive(Debug)]
+pub enum Verdict {
+    Pass(String),
+    Fail(String),
+    NotApplicable(String),
+}
+
+/// Verdicts counted as they come, with one line printed per tape: `PASS`, `FAIL` or `N/A`, its
+/// name, and what was checked or why.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    pub not_applicable: usize,
+    /// The names of the failed tapes, in order.
+    pub failures: Vec<String>,
+}
+
+impl Tally {
+    /// Counts and prints the verdict on the tape `name`.
+    pub fn record(&mut self, name: &str, verdict: &Verdict) {
+        match verdict {
+            Verdict::Pass(checked) if checked.is_empty() => {
+                self.passed += 1;
+                println!("PASS {name}");
+            }
+            Verdict::Pass(checked) => {
+                self.passed += 1;
+                println!("PASS {name}: {checked}");
+            }
+            Verdict::Fail(why) => {
+                self.failed += 1;
+                println!("FAIL {name}: {why}");
+                self.failures.push(name.to_owned());
+            }
+            Verdict::NotApplicable(why) => {
+                self.not_applicable += 1;
+                println!("N/A {name}: {why}");
+            }
+        }
+    }
+
+    /// The number of verdicts.
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.not_applicable
+    }
+
+    /// Fails the test when a tape failed, naming them all.
+    pub fn assert_no_failures(&self) {
+        assert!(
+            self.failures.is_empty(),
+            "failed tapes: {:?}",
+            self.failures
+        );
+    }
+}
+
+impl std::fmt::Display for Tally {
+    /// `<n> passed, <n> failed, <n> not applicable`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} not applicable",
+            self.passed, self.failed, self.not_applicable
+        )
+    }
+}
+
+/// Serves `tape`'s recorded response on the host, method, path and query of `sent`, whatever the
+/// body: for legacy tapes whose recorded request differs from what the SDK sends today. Without a
+/// recorded content type: `text/event-stream` for a stream, `application/json` for a JSON body,
+/// else `text/plain`; without a recorded body, [`placeholder_bytes`].
+pub fn serve_regardless_of_body(server: &ReplayServer, tape: &Tape, sent: &RecordedRequest) {
+    let response = &tape.response;
+    let content_type = response
+        .content_type()
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            if response.is_sse {
+                "text/event-stream".to_owned()
+            } else if response.body_json.is_some() {
+                "application/json".to_owned()
+            } else {
+                "text/plain".to_owned()
+            }
+        });
+    server.add_raw_route(
+        &sent.host,
+        &sent.method,
+        &sent.path_and_query(),
+        response.status,
+        &content_type,
+        response
+            .body_bytes()
+            .unwrap_or_else(|| placeholder_bytes(response.content_type())),
+    );
+}
+
+/// Of the requests a replayed call made, the inference request (`None`: there was none) and
+/// what is wrong around it: more than one inference request, a Hub lookup no tape answered, no
+/// lookup although the mapping came from the Hub (`via_hub`).
+pub fn inference_request(
+    requests: Vec<RecordedRequest>,
+    via_hub: bool,
+) -> Option<(RecordedRequest, Vec<String>)> {
+    let (lookups, inference): (Vec<_>, Vec<_>) = requests
+        .into_iter()
+        .partition(RecordedRequest::is_hub_lookup);
+    let sent = inference.first().cloned()?;
+    let mut problems = Vec::new();
+    if inference.len() > 1 {
+        problems.push(format!(
+            "{} inference requests sent, 1 recorded",
+            inference.len()
+        ));
+    }
+    if let Some(bad) = lookups.iter().find(|r| !r.is_matched()) {
+        problems.push(format!(
+            "unexpected Hub lookup {} {}",
+            bad.method,
+            bad.original_url()
+        ));
+    }
+    if via_hub && lookups.is_empty() {
+        problems.push("the mapping came from a Hub lookup, the SDK made none".into());
+    }
+    Some((sent, problems))
+}
+
+/// What the response check found (`response`), unless the request or the response failed: then
+/// the failing verdict, which says whether the response passed all the same.
+pub fn response_unless_problems(
+    request_problems: &[String],
+    response: Result<String, String>,
+) -> Result<String, Verdict> {
+    if !request_problems.is_empty() {
+        return Err(Verdict::Fail(format!(
+            "request differs from the recording: {}; (response parsing: {})",
+            request_problems.join("; "),
+            match &response {
+                Ok(_) => "OK".to_owned(),
+                Err(e) => format!("FAILED: {e}"),
+            }
+        )));
+    }
+    response.map_err(|e| Verdict::Fail(format!("response: {e}")))
+}
+
+/// Whether the SDK authenticated the way the JS client did (`provenance.auth_scheme`), with the
+/// credential it was given (`token`). Header values are not printed.
+pub fn auth_problem(tape: &Tape, token: &str, sent: &RecordedRequest) -> Option<String> {
+    let scheme_of = |v: Option<&str>| match v {
+        Some(v) => format!("`{}`", v.split(' ').next().unwrap_or_default()),
+        None => "none".to_owned(),
+    };
+    match &tape.provenance.auth_scheme {
+        Some(Some(scheme)) if scheme.eq_ignore_ascii_case("x-key") => (sent.header("x-key")
+            != Some(token))
+        .then(|| "auth: expected an `X-Key` header with the key".to_owned()),
+        Some(Some(scheme)) => {
+            let want = format!("{scheme} {token}");
+            (sent.header("authorization") != Some(want.as_str())).then(|| {
+                format!(
+                    "auth: expected `Authorization: {scheme} <token>`, got {}",
+                    scheme_of(sent.header("authorization"))
+                )
+            })
+        }
+        Some(None) => (sent.has_header("authorization") || sent.has_header("x-key"))
+            .then(|| "auth: the JS client sent no credentials here, the SDK did".to_owned()),
+        None => None,
     }
 }

@@ -38,8 +38,8 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, ROUTER, ROUTER_HOST, SameJson, loopback_builder,
-    provider_hosts_on, render_preview,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, ROUTER, ROUTER_HOST, SameJson, Tally, Verdict,
+    loopback_builder, provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -1188,12 +1188,6 @@ async fn novita_video_answers() {
 // ---------------------------------------------------------------------------------------------
 // Replay of the conformance tapes
 
-enum Verdict {
-    Pass(String),
-    Fail(String),
-    NotApplicable(String),
-}
-
 fn replay_token(tape: &Tape) -> &'static str {
     if tape.is_routed() {
         FAKE_HF_TOKEN
@@ -1309,37 +1303,19 @@ async fn replay_replicate_and_novita_tapes() {
         }
     }
 
-    let (mut passed, mut failed, mut not_applicable) = (0, 0, 0);
-    let mut failures = Vec::new();
+    let mut tally = Tally::default();
     for tape in &tapes {
         match verdicts.get(&tape.file_name) {
-            Some(Verdict::Pass(details)) => {
-                passed += 1;
-                println!("PASS {}: {details}", tape.file_name);
-            }
-            Some(Verdict::NotApplicable(reason)) => {
-                not_applicable += 1;
-                println!("N/A {}: {reason}", tape.file_name);
-            }
-            Some(Verdict::Fail(why)) => {
-                failed += 1;
-                println!("FAIL {}: {why}", tape.file_name);
-                failures.push(tape.file_name.clone());
-            }
-            None => {
-                failed += 1;
-                println!("FAIL {}: never replayed", tape.file_name);
-                failures.push(tape.file_name.clone());
-            }
+            Some(verdict) => tally.record(&tape.file_name, verdict),
+            None => tally.record(&tape.file_name, &Verdict::Fail("never replayed".into())),
         }
     }
     println!(
-        "replay: {passed} passed, {failed} failed, {not_applicable} not applicable ({} replicate \
-         and novita tapes)",
+        "replay: {tally} ({} replicate and novita tapes)",
         tapes.len()
     );
-    assert_eq!(passed + failed + not_applicable, tapes.len());
-    assert!(failures.is_empty(), "failed tapes: {failures:?}");
+    assert_eq!(tally.total(), tapes.len());
+    tally.assert_no_failures();
 }
 
 async fn replay_call(tape: &Tape, followers: &[&Tape]) -> Vec<(String, Verdict)> {

@@ -30,7 +30,7 @@ use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task}
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
 use hf_inference_tests::support::{
-    ROUTER, host_of, loopback_builder, provider_hosts_on, render_preview,
+    ROUTER, Tally, Verdict, host_of, loopback_builder, provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
@@ -1103,12 +1103,6 @@ async fn malformed_video_job_answers_are_errors() {
 /// The providers and task whose tapes this file replays.
 const TAPE_PROVIDERS: [&str; 3] = ["together", "hyperbolic", "nebius"];
 
-enum Verdict {
-    Pass(String),
-    Fail(String),
-    NotApplicable(String),
-}
-
 fn provider_of(name: &str) -> Provider {
     match name {
         "together" => Provider::Together,
@@ -1358,8 +1352,7 @@ async fn recorded_image_tapes_replay() {
     let dir = tapes_dir();
     let tapes = Tape::load_dir(&dir)
         .unwrap_or_else(|e| panic!("load the tapes from {}: {e}", dir.display()));
-    let (mut passed, mut failed, mut not_applicable) = (0, 0, 0);
-    let mut failures = Vec::new();
+    let mut tally = Tally::default();
     for provider in TAPE_PROVIDERS {
         let ours: Vec<&Tape> = tapes
             .iter()
@@ -1369,25 +1362,12 @@ async fn recorded_image_tapes_replay() {
             println!("-- {provider} text-to-image: no tape recorded");
         }
         for tape in ours {
-            match replay_tape(tape, &tapes).await {
-                Verdict::Pass(checked) => {
-                    passed += 1;
-                    println!("PASS {}: {checked}", tape.file_name);
-                }
-                Verdict::Fail(why) => {
-                    failed += 1;
-                    println!("FAIL {}: {why}", tape.file_name);
-                    failures.push(tape.file_name.clone());
-                }
-                Verdict::NotApplicable(why) => {
-                    not_applicable += 1;
-                    println!("N/A {}: {why}", tape.file_name);
-                }
-            }
+            let verdict = replay_tape(tape, &tapes).await;
+            tally.record(&tape.file_name, &verdict);
         }
     }
-    println!("replay: {passed} passed, {failed} failed, {not_applicable} not applicable");
-    assert!(failures.is_empty(), "failed tapes: {failures:?}");
+    println!("replay: {tally}");
+    tally.assert_no_failures();
     let finals = tapes
         .iter()
         .filter(|t| {
@@ -1401,5 +1381,5 @@ async fn recorded_image_tapes_replay() {
         "no final-spec text-to-image tape in {}",
         dir.display()
     );
-    assert_eq!(passed, finals, "every final-spec tape passes");
+    assert_eq!(tally.passed, finals, "every final-spec tape passes");
 }

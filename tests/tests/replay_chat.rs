@@ -39,10 +39,11 @@ use hf_inference::types::chat_completion::ChatCompletionInput;
 use hf_inference::types::text_generation::TextGenerationInputGenerateParameters;
 use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
-    HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff,
+    RecordedRequest, ReplayServer, header_mismatches, json_diff, percent_decode, query_pairs,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, loopback_builder, provider_hosts_on,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, Tally, Verdict, auth_problem, inference_request,
+    loopback_builder, provider_hosts_on, response_unless_problems, serve_regardless_of_body,
 };
 use hf_inference_tests::tapes::{Tape, TapeResponse, group_by_test, tapes_dir};
 use regex::Regex;
@@ -189,13 +190,6 @@ impl Outcome {
             Outcome::Failed(e) => format!("the error `{e}`"),
         }
     }
-}
-
-/// The verdict on one tape.
-enum Verdict {
-    Pass,
-    Fail(String),
-    NotApplicable(String),
 }
 
 fn body_object(tape: &Tape) -> Map<String, Value> {
@@ -842,39 +836,6 @@ enum RequestCheck {
     Mismatch(Vec<String>),
 }
 
-/// Decodes `%XX` escapes of a path (invalid escapes are kept verbatim).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-    pairs.sort();
-    pairs
-}
-
 /// Compares the inference request the SDK sent with the recording.
 fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestCheck {
     let mut problems = Vec::new();
@@ -901,7 +862,7 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
                 sent.path
             ));
         }
-        if query_pairs(sent.query.as_deref()) != query_pairs(tape.query().as_deref()) {
+        if query_pairs(sent.query.as_deref(), &[]) != query_pairs(tape.query().as_deref(), &[]) {
             problems.push(format!(
                 "query: recorded {:?}, sent {:?}",
                 tape.query(),
@@ -973,7 +934,7 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
         }
     }
     problems.extend(header_mismatches(tape, sent));
-    problems.extend(auth_problem(tape, call, sent));
+    problems.extend(auth_problem(tape, call.token(), sent));
     if !problems.is_empty() {
         RequestCheck::Mismatch(problems)
     } else if !deliberate.is_empty() {
@@ -981,62 +942,6 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
     } else {
         RequestCheck::Matched
     }
-}
-
-/// Whether the SDK authenticated the way the JS client did (`provenance.auth_scheme`), with
-/// the credential it was given. Header values are not printed.
-fn auth_problem(tape: &Tape, call: &Call, sent: &RecordedRequest) -> Option<String> {
-    let token = call.token();
-    let scheme_of = |v: Option<&str>| match v {
-        Some(v) => format!("`{}`", v.split(' ').next().unwrap_or_default()),
-        None => "none".to_owned(),
-    };
-    match &tape.provenance.auth_scheme {
-        Some(Some(scheme)) if scheme.eq_ignore_ascii_case("x-key") => (sent.header("x-key")
-            != Some(token))
-        .then(|| "auth: expected an `X-Key` header with the key".to_owned()),
-        Some(Some(scheme)) => {
-            let want = format!("{scheme} {token}");
-            (sent.header("authorization") != Some(want.as_str())).then(|| {
-                format!(
-                    "auth: expected `Authorization: {scheme} <token>`, got {}",
-                    scheme_of(sent.header("authorization"))
-                )
-            })
-        }
-        Some(None) => (sent.has_header("authorization") || sent.has_header("x-key"))
-            .then(|| "auth: the JS client sent no credentials here, the SDK did".to_owned()),
-        None => None,
-    }
-}
-
-fn is_hub_lookup(r: &RecordedRequest) -> bool {
-    r.host == HUB_HOST && r.path.starts_with("/api/models/")
-}
-
-/// Serves the tape's response on the path the SDK used, whatever the body.
-fn serve_regardless_of_body(server: &ReplayServer, tape: &Tape, sent: &RecordedRequest) {
-    let response = &tape.response;
-    let content_type = response
-        .content_type()
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            if response.is_sse {
-                "text/event-stream".to_owned()
-            } else if response.body_json.is_some() {
-                "application/json".to_owned()
-            } else {
-                "text/plain".to_owned()
-            }
-        });
-    server.add_raw_route(
-        &sent.host,
-        &sent.method,
-        &sent.path_and_query(),
-        response.status,
-        &content_type,
-        response.body_bytes().unwrap_or_default(),
-    );
 }
 
 /// Replays one tape.
@@ -1067,32 +972,12 @@ async fn replay(tape: &Tape, template: Option<&Tape>) -> Verdict {
         Err(e) => return Verdict::Fail(e),
     };
     let first = run(&call, &client).await;
-    let requests = server.requests();
-    let (lookups, inference): (Vec<_>, Vec<_>) = requests.into_iter().partition(is_hub_lookup);
-    let Some(sent) = inference.first().cloned() else {
+    let Some((sent, mut request_problems)) = inference_request(server.requests(), via_hub) else {
         return Verdict::Fail(format!(
             "the SDK sent no inference request; it returned {}",
             first.describe()
         ));
     };
-
-    let mut request_problems = Vec::new();
-    if inference.len() > 1 {
-        request_problems.push(format!(
-            "{} inference requests sent, 1 recorded",
-            inference.len()
-        ));
-    }
-    if let Some(bad) = lookups.iter().find(|r| !r.is_matched()) {
-        request_problems.push(format!(
-            "unexpected Hub lookup {} {}",
-            bad.method,
-            bad.original_url()
-        ));
-    }
-    if via_hub && lookups.is_empty() {
-        request_problems.push("the mapping came from a Hub lookup, the SDK made none".into());
-    }
     let mut deliberate = Vec::new();
     if tape.in_final_spec {
         match check_request(tape, &call, &sent) {
@@ -1115,20 +1000,9 @@ async fn replay(tape: &Tape, template: Option<&Tape>) -> Verdict {
         run(&call, &client).await
     };
     let response = check_response(tape, &call, &outcome);
-
-    if !request_problems.is_empty() {
-        return Verdict::Fail(format!(
-            "request differs from the recording: {}; (response parsing: {})",
-            request_problems.join("; "),
-            match &response {
-                Ok(_) => "OK".to_owned(),
-                Err(e) => format!("FAILED: {e}"),
-            }
-        ));
-    }
-    let checked = match response {
+    let checked = match response_unless_problems(&request_problems, response) {
         Ok(checked) => checked,
-        Err(e) => return Verdict::Fail(format!("response: {e}")),
+        Err(verdict) => return verdict,
     };
     if !tape.in_final_spec {
         let dropped = if call.dropped.is_empty() {
@@ -1150,7 +1024,7 @@ async fn replay(tape: &Tape, template: Option<&Tape>) -> Verdict {
             deliberate.join("; ")
         ));
     }
-    Verdict::Pass
+    Verdict::Pass(String::new())
 }
 
 #[tokio::test]
@@ -1160,8 +1034,7 @@ async fn replay_chat_and_text_generation_tapes() {
         .unwrap_or_else(|e| panic!("load the conformance tapes from {}: {e}", dir.display()));
     let groups = group_by_test(&tapes);
 
-    let (mut passed, mut failed, mut not_applicable) = (0, 0, 0);
-    let mut failures = Vec::new();
+    let mut tally = Tally::default();
     let mut seen = BTreeSet::new();
     for (name, group) in &groups {
         for &tape in group {
@@ -1173,28 +1046,15 @@ async fn replay_chat_and_text_generation_tapes() {
                 continue;
             }
             let template = template_for(tape, group);
-            match replay(tape, template).await {
-                Verdict::Pass => {
-                    passed += 1;
-                    println!("PASS {}", tape.file_name);
-                }
-                Verdict::Fail(why) => {
-                    failed += 1;
-                    println!("FAIL {}: {why}", tape.file_name);
-                    failures.push(tape.file_name.clone());
-                }
-                Verdict::NotApplicable(why) => {
-                    not_applicable += 1;
-                    println!("N/A {}: {why}", tape.file_name);
-                }
-            }
+            let verdict = replay(tape, template).await;
+            tally.record(&tape.file_name, &verdict);
         }
     }
-    println!("replay: {passed} passed, {failed} failed, {not_applicable} not applicable");
+    println!("replay: {tally}");
     assert!(
-        passed + failed + not_applicable > 0,
+        tally.total() > 0,
         "no chat-completion or text-generation tape in {}",
         dir.display()
     );
-    assert!(failures.is_empty(), "failed tapes: {failures:?}");
+    tally.assert_no_failures();
 }

@@ -109,10 +109,12 @@ use hf_inference::types::zero_shot_image_classification::{
 };
 use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
-    HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
+    RecordedRequest, ReplayServer, json_diff, media_type, percent_decode, placeholder_bytes,
+    query_pairs,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, loopback_builder, provider_hosts_on,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, Tally, Verdict, auth_problem, inference_request,
+    loopback_builder, provider_hosts_on, response_unless_problems, serve_regardless_of_body,
 };
 use hf_inference_tests::tapes::{
     BodyKind, ExpectedBody, Tape, TapeResponse, group_by_test, inputs_dir, placeholders_in,
@@ -2050,49 +2052,9 @@ enum RequestCheck {
     Mismatch(Vec<String>),
 }
 
-/// Decodes `%XX` escapes of a path (invalid escapes are kept verbatim).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-    pairs.sort();
-    pairs
-}
-
 /// The headers the JS client set explicitly, compared with what the SDK sent: `Content-Type` by
 /// media type, others exactly; a header of [`HEADER_DIFFERENCES`] not sent is deliberate.
 fn check_headers(tape: &Tape, sent: &RecordedRequest, deliberate: &mut Vec<String>) -> Vec<String> {
-    let media_type = |v: &str| {
-        v.split(';')
-            .next()
-            .unwrap_or_default()
-            .replace(' ', "")
-            .to_ascii_lowercase()
-    };
     let mut problems = Vec::new();
     for (name, value) in &tape.request.headers {
         match sent.header(name) {
@@ -2200,33 +2162,6 @@ fn binary_body_problem(tape: &Tape, sent: &RecordedRequest) -> Option<String> {
     }
 }
 
-/// Whether the SDK authenticated the way the JS client did (`provenance.auth_scheme`), with
-/// the credential it was given. Header values are not printed.
-fn auth_problem(tape: &Tape, call: &Call, sent: &RecordedRequest) -> Option<String> {
-    let token = call.token();
-    let scheme_of = |v: Option<&str>| match v {
-        Some(v) => format!("`{}`", v.split(' ').next().unwrap_or_default()),
-        None => "none".to_owned(),
-    };
-    match &tape.provenance.auth_scheme {
-        Some(Some(scheme)) if scheme.eq_ignore_ascii_case("x-key") => (sent.header("x-key")
-            != Some(token))
-        .then(|| "auth: expected an `X-Key` header with the key".to_owned()),
-        Some(Some(scheme)) => {
-            let want = format!("{scheme} {token}");
-            (sent.header("authorization") != Some(want.as_str())).then(|| {
-                format!(
-                    "auth: expected `Authorization: {scheme} <token>`, got {}",
-                    scheme_of(sent.header("authorization"))
-                )
-            })
-        }
-        Some(None) => (sent.has_header("authorization") || sent.has_header("x-key"))
-            .then(|| "auth: the JS client sent no credentials here, the SDK did".to_owned()),
-        None => None,
-    }
-}
-
 /// Compares the inference request the SDK sent with the recording.
 fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestCheck {
     let mut problems = Vec::new();
@@ -2262,7 +2197,7 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
                 None => problems.push(format!("path: recorded {recorded_path}, sent {sent_path}")),
             }
         }
-        if query_pairs(sent.query.as_deref()) != query_pairs(tape.query().as_deref()) {
+        if query_pairs(sent.query.as_deref(), &[]) != query_pairs(tape.query().as_deref(), &[]) {
             problems.push(format!(
                 "query: recorded {:?}, sent {:?}",
                 tape.query(),
@@ -2297,7 +2232,7 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
     }
     problems.extend(check_headers(tape, sent, &mut deliberate));
     problems.extend(check_body_content_type(tape, sent, &mut deliberate));
-    problems.extend(auth_problem(tape, call, sent));
+    problems.extend(auth_problem(tape, call.token(), sent));
     if !problems.is_empty() {
         RequestCheck::Mismatch(problems)
     } else if !deliberate.is_empty() {
@@ -2305,35 +2240,6 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
     } else {
         RequestCheck::Matched
     }
-}
-
-fn is_hub_lookup(r: &RecordedRequest) -> bool {
-    r.host == HUB_HOST && r.path.starts_with("/api/models/")
-}
-
-/// Serves the tape's response on the path the SDK used, whatever the body.
-fn serve_regardless_of_body(server: &ReplayServer, tape: &Tape, sent: &RecordedRequest) {
-    let response = &tape.response;
-    let content_type = response
-        .content_type()
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            if response.body_json.is_some() {
-                "application/json".to_owned()
-            } else {
-                "text/plain".to_owned()
-            }
-        });
-    server.add_raw_route(
-        &sent.host,
-        &sent.method,
-        &sent.path_and_query(),
-        response.status,
-        &content_type,
-        response
-            .body_bytes()
-            .unwrap_or_else(|| placeholder_bytes(response.content_type())),
-    );
 }
 
 /// How the legacy recording's URL differs from today's route, for the `N/A` line.
@@ -2357,13 +2263,6 @@ fn legacy_url_note(tape: &Tape, sent: &RecordedRequest) -> String {
             sent.host, sent.path
         )
     }
-}
-
-/// The verdict on one tape.
-enum Verdict {
-    Pass,
-    Fail(String),
-    NotApplicable(String),
 }
 
 /// Replays one tape; `group` holds the tapes of its test.
@@ -2391,32 +2290,12 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
     if let Outcome::Invalid(why) = &first {
         return Verdict::Fail(format!("the call could not be built: {why}"));
     }
-    let (lookups, inference): (Vec<_>, Vec<_>) =
-        server.requests().into_iter().partition(is_hub_lookup);
-    let Some(sent) = inference.first().cloned() else {
+    let Some((sent, mut request_problems)) = inference_request(server.requests(), via_hub) else {
         return Verdict::Fail(format!(
             "the SDK sent no inference request; it returned {}",
             first.describe()
         ));
     };
-
-    let mut request_problems = Vec::new();
-    if inference.len() > 1 {
-        request_problems.push(format!(
-            "{} inference requests sent, 1 recorded",
-            inference.len()
-        ));
-    }
-    if let Some(bad) = lookups.iter().find(|r| !r.is_matched()) {
-        request_problems.push(format!(
-            "unexpected Hub lookup {} {}",
-            bad.method,
-            bad.original_url()
-        ));
-    }
-    if via_hub && lookups.is_empty() {
-        request_problems.push("the mapping came from a Hub lookup, the SDK made none".into());
-    }
     let mut deliberate = Vec::new();
     if tape.in_final_spec {
         match check_request(tape, &call, &sent) {
@@ -2439,20 +2318,9 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
         run(&call, &client).await
     };
     let response = check_response(tape, &call, &outcome);
-
-    if !request_problems.is_empty() {
-        return Verdict::Fail(format!(
-            "request differs from the recording: {}; (response parsing: {})",
-            request_problems.join("; "),
-            match &response {
-                Ok(_) => "OK".to_owned(),
-                Err(e) => format!("FAILED: {e}"),
-            }
-        ));
-    }
-    let checked = match response {
+    let checked = match response_unless_problems(&request_problems, response) {
         Ok(checked) => checked,
-        Err(e) => return Verdict::Fail(format!("response: {e}")),
+        Err(verdict) => return verdict,
     };
     if !tape.in_final_spec {
         let dropped = if call.dropped.is_empty() {
@@ -2493,7 +2361,7 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
             deliberate.join("; ")
         ));
     }
-    Verdict::Pass
+    Verdict::Pass(String::new())
 }
 
 #[tokio::test]
@@ -2503,8 +2371,7 @@ async fn replay_task_tapes() {
         .unwrap_or_else(|e| panic!("load the conformance tapes from {}: {e}", dir.display()));
     let groups = group_by_test(&tapes);
 
-    let (mut passed, mut failed, mut not_applicable) = (0, 0, 0);
-    let mut failures = Vec::new();
+    let mut tally = Tally::default();
     let mut seen = BTreeSet::new();
     let mut per_kind: BTreeMap<Kind, usize> = BTreeMap::new();
     let mut elsewhere: BTreeMap<String, usize> = BTreeMap::new();
@@ -2527,21 +2394,8 @@ async fn replay_task_tapes() {
                 continue;
             }
             *per_kind.entry(kind).or_default() += 1;
-            match replay(tape, group).await {
-                Verdict::Pass => {
-                    passed += 1;
-                    println!("PASS {}", tape.file_name);
-                }
-                Verdict::Fail(why) => {
-                    failed += 1;
-                    println!("FAIL {}: {why}", tape.file_name);
-                    failures.push(tape.file_name.clone());
-                }
-                Verdict::NotApplicable(why) => {
-                    not_applicable += 1;
-                    println!("N/A {}: {why}", tape.file_name);
-                }
-            }
+            let verdict = replay(tape, group).await;
+            tally.record(&tape.file_name, &verdict);
         }
     }
     let without: Vec<Kind> = Kind::ALL
@@ -2567,9 +2421,9 @@ async fn replay_task_tapes() {
             list.join(", ")
         );
     }
-    println!("replay: {passed} passed, {failed} failed, {not_applicable} not applicable");
+    println!("replay: {tally}");
     assert!(
-        passed + failed + not_applicable > 0,
+        tally.total() > 0,
         "no tape of the generic-engine tasks in {}",
         dir.display()
     );
@@ -2578,5 +2432,5 @@ async fn replay_task_tapes() {
         without, documented,
         "the tasks without any tape must be exactly TASKS_WITHOUT_TAPES"
     );
-    assert!(failures.is_empty(), "failed tapes: {failures:?}");
+    tally.assert_no_failures();
 }
