@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hf_inference::http::retry::RetryPolicy;
-use hf_inference::{InferenceClient, InferenceClientBuilder, Provider, RequestPreview};
+use hf_inference::{Error, InferenceClient, InferenceClientBuilder, Provider, RequestPreview};
 use serde_json::Value;
 
 use crate::replay::{HUB_HOST, RecordedRequest, ReplayServer, placeholder_bytes};
-use crate::tapes::Tape;
+use crate::tapes::{Tape, TapeResponse};
 
 /// The router's base URL, as previews show it.
 pub const ROUTER: &str = "https://router.huggingface.co";
@@ -25,6 +25,16 @@ pub const ROUTER_HOST: &str = "router.huggingface.co";
 pub const FAKE_HF_TOKEN: &str = "hf_replayFakeToken00000000000000000";
 /// The provider key of tape replays in direct mode (fake: never a real secret).
 pub const FAKE_PROVIDER_KEY: &str = "replay-fake-provider-key-0000";
+
+/// The fake credential of a replay: [`FAKE_HF_TOKEN`] for a routed tape, else
+/// [`FAKE_PROVIDER_KEY`].
+pub fn fake_token(routed: bool) -> &'static str {
+    if routed {
+        FAKE_HF_TOKEN
+    } else {
+        FAKE_PROVIDER_KEY
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Loopback listeners
@@ -383,6 +393,139 @@ pub fn response_unless_problems(
         )));
     }
     response.map_err(|e| Verdict::Fail(format!("response: {e}")))
+}
+
+/// What one replayed call did: the inference request the SDK sent, what is wrong around it (see
+/// [`inference_request`]), and what the call returned.
+#[derive(Debug)]
+pub struct Replayed<O> {
+    pub sent: RecordedRequest,
+    pub request_problems: Vec<String>,
+    pub outcome: O,
+}
+
+/// Replays a call on `server`, which serves `tape`: `attempt` builds a client on the server and
+/// makes the call (`Err`: it could not). When the tape did not answer the SDK's request (the
+/// request differs from the recording), the recorded answer is served on the SDK's path
+/// regardless of body ([`serve_regardless_of_body`]) and the call is made again, so that the
+/// answer is checked all the same. `describe` tells what a call returned, for the failure "no
+/// inference request".
+pub async fn replay_call<O>(
+    tape: &Tape,
+    server: &ReplayServer,
+    via_hub: bool,
+    attempt: impl AsyncFn() -> Result<O, String>,
+    describe: impl Fn(&O) -> String,
+) -> Result<Replayed<O>, Verdict> {
+    let first = attempt().await.map_err(Verdict::Fail)?;
+    let Some((sent, request_problems)) = inference_request(server.requests(), via_hub) else {
+        return Err(Verdict::Fail(format!(
+            "the SDK sent no inference request; it returned {}",
+            describe(&first)
+        )));
+    };
+    let outcome = if sent.matched.as_deref() == Some(tape.file_name.as_str()) {
+        first
+    } else {
+        serve_regardless_of_body(server, tape, &sent);
+        server.clear_requests();
+        attempt().await.map_err(Verdict::Fail)?
+    };
+    Ok(Replayed {
+        sent,
+        request_problems,
+        outcome,
+    })
+}
+
+/// The message(s) a server put in a recorded error body: a JSON string; `error` (a string, an
+/// object's `message`, an array of strings), `message`, `detail` (a string, or the `msg` of
+/// each item) of a JSON object; a text body that is not HTML.
+pub fn server_messages(response: &TapeResponse) -> Vec<String> {
+    let mut out = Vec::new();
+    match &response.body_json {
+        Some(Value::String(s)) => out.push(s.clone()),
+        Some(Value::Object(map)) => {
+            match map.get("error") {
+                Some(Value::String(s)) => out.push(s.clone()),
+                Some(Value::Object(e)) => {
+                    if let Some(m) = e.get("message").and_then(Value::as_str) {
+                        out.push(m.to_owned());
+                    }
+                }
+                Some(Value::Array(items)) => {
+                    out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+                }
+                _ => {}
+            }
+            if let Some(m) = map.get("message").and_then(Value::as_str) {
+                out.push(m.to_owned());
+            }
+            match map.get("detail") {
+                Some(Value::String(s)) => out.push(s.clone()),
+                Some(Value::Array(items)) => out.extend(
+                    items
+                        .iter()
+                        .filter_map(|i| i.get("msg").and_then(Value::as_str))
+                        .map(str::to_owned),
+                ),
+                _ => {}
+            }
+        }
+        _ => {
+            if let Some(text) = &response.body_text {
+                let text = text.trim();
+                if !text.is_empty() && !text.starts_with('<') {
+                    out.push(text.to_owned());
+                }
+            }
+        }
+    }
+    out.retain(|m| !m.trim().is_empty());
+    out
+}
+
+/// Checks the SDK's `error` against a recorded error answer (status 400 or more): the variant
+/// of the status (`Unauthorized` for 401 and 403, `RateLimited` for 429, else `Http`), the
+/// status, and every [`server_messages`] within the error's server message. `Ok` says what was
+/// checked.
+pub fn check_error_answer(response: &TapeResponse, error: &Error) -> Result<String, String> {
+    let status = response.status;
+    let (variant_ok, variant) = match status {
+        401 | 403 => (
+            matches!(error, Error::Unauthorized(_)),
+            "Error::Unauthorized",
+        ),
+        429 => (
+            matches!(error, Error::RateLimited { .. }),
+            "Error::RateLimited",
+        ),
+        _ => (matches!(error, Error::Http(_)), "Error::Http"),
+    };
+    if !variant_ok {
+        return Err(format!(
+            "recorded HTTP {status}: expected {variant}, got {error:?}"
+        ));
+    }
+    if error.status() != Some(status) {
+        return Err(format!(
+            "recorded HTTP {status}: the error says status {:?}",
+            error.status()
+        ));
+    }
+    let got = error
+        .http_context()
+        .and_then(|c| c.server_message.clone())
+        .unwrap_or_default();
+    for message in server_messages(response) {
+        if !got.contains(message.trim()) {
+            return Err(format!(
+                "recorded HTTP {status} with the message {message:?}; the error's server \
+                 message is {got:?}"
+            ));
+        }
+    }
+    Ok(format!("{variant} {status} with the server's message"))
 }
 
 /// Whether the SDK authenticated the way the JS client did (`provenance.auth_scheme`), with the

@@ -113,12 +113,11 @@ use hf_inference_tests::replay::{
     query_pairs,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, SameJson, Tally, Verdict, auth_problem, inference_request,
-    loopback_builder, provider_hosts_on, response_unless_problems, serve_regardless_of_body,
+    Replayed, SameJson, Tally, Verdict, auth_problem, check_error_answer, fake_token,
+    loopback_builder, provider_hosts_on, replay_call, response_unless_problems,
 };
 use hf_inference_tests::tapes::{
-    BodyKind, ExpectedBody, Tape, TapeResponse, group_by_test, inputs_dir, placeholders_in,
-    tapes_dir,
+    BodyKind, ExpectedBody, Tape, group_by_test, inputs_dir, placeholders_in, tapes_dir,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -1312,11 +1311,7 @@ struct Moved {
 
 impl Call {
     fn token(&self) -> &'static str {
-        if self.hf_token {
-            FAKE_HF_TOKEN
-        } else {
-            FAKE_PROVIDER_KEY
-        }
+        fake_token(self.hf_token)
     }
 }
 
@@ -1850,51 +1845,6 @@ fn js_view(kind: Kind, recorded: &Value, ours: &Value) -> Value {
     }
 }
 
-/// The message(s) a server put in an error body, as the recording has it.
-fn server_messages(response: &TapeResponse) -> Vec<String> {
-    let mut out = Vec::new();
-    match &response.body_json {
-        Some(Value::String(s)) => out.push(s.clone()),
-        Some(Value::Object(map)) => {
-            match map.get("error") {
-                Some(Value::String(s)) => out.push(s.clone()),
-                Some(Value::Object(e)) => {
-                    if let Some(m) = e.get("message").and_then(Value::as_str) {
-                        out.push(m.to_owned());
-                    }
-                }
-                Some(Value::Array(items)) => {
-                    out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
-                }
-                _ => {}
-            }
-            if let Some(m) = map.get("message").and_then(Value::as_str) {
-                out.push(m.to_owned());
-            }
-            match map.get("detail") {
-                Some(Value::String(s)) => out.push(s.clone()),
-                Some(Value::Array(items)) => out.extend(
-                    items
-                        .iter()
-                        .filter_map(|i| i.get("msg").and_then(Value::as_str))
-                        .map(str::to_owned),
-                ),
-                _ => {}
-            }
-        }
-        _ => {
-            if let Some(text) = &response.body_text {
-                let text = text.trim();
-                if !text.is_empty() && !text.starts_with('<') {
-                    out.push(text.to_owned());
-                }
-            }
-        }
-    }
-    out.retain(|m| !m.trim().is_empty());
-    out
-}
-
 /// Checks what the SDK returned against the recorded response and `test.expected`. `Ok` says
 /// what was checked.
 fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String, String> {
@@ -1913,41 +1863,7 @@ fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String,
                 ));
             }
         };
-        let (variant_ok, variant) = match status {
-            401 | 403 => (
-                matches!(error, Error::Unauthorized(_)),
-                "Error::Unauthorized",
-            ),
-            429 => (
-                matches!(error, Error::RateLimited { .. }),
-                "Error::RateLimited",
-            ),
-            _ => (matches!(error, Error::Http(_)), "Error::Http"),
-        };
-        if !variant_ok {
-            return Err(format!(
-                "recorded HTTP {status}: expected {variant}, got {error:?}"
-            ));
-        }
-        if error.status() != Some(status) {
-            return Err(format!(
-                "recorded HTTP {status}: the error says status {:?}",
-                error.status()
-            ));
-        }
-        let got = error
-            .http_context()
-            .and_then(|c| c.server_message.clone())
-            .unwrap_or_default();
-        for message in server_messages(response) {
-            if !got.contains(message.trim()) {
-                return Err(format!(
-                    "recorded HTTP {status} with the message {message:?}; the error's server \
-                     message is {got:?}"
-                ));
-            }
-        }
-        return Ok(format!("{variant} {status} with the server's message"));
+        return check_error_answer(response, error);
     }
 
     if let Outcome::File(blob) = outcome {
@@ -2281,20 +2197,22 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
         server.add_provider_mappings([tape]);
     }
 
-    // First attempt: the server answers only a request that matches the recording.
-    let client = match client_for(&call, &server) {
-        Ok(c) => c,
-        Err(e) => return Verdict::Fail(e),
+    // The server answers only a request that matches the recording; the answer is checked
+    // whatever the request.
+    let attempt = async || {
+        let client = client_for(&call, &server)?;
+        match run(&call, &client).await {
+            Outcome::Invalid(why) => Err(format!("the call could not be built: {why}")),
+            outcome => Ok(outcome),
+        }
     };
-    let first = run(&call, &client).await;
-    if let Outcome::Invalid(why) = &first {
-        return Verdict::Fail(format!("the call could not be built: {why}"));
-    }
-    let Some((sent, mut request_problems)) = inference_request(server.requests(), via_hub) else {
-        return Verdict::Fail(format!(
-            "the SDK sent no inference request; it returned {}",
-            first.describe()
-        ));
+    let Replayed {
+        sent,
+        mut request_problems,
+        outcome,
+    } = match replay_call(tape, &server, via_hub, attempt, Outcome::describe).await {
+        Ok(replayed) => replayed,
+        Err(verdict) => return verdict,
     };
     let mut deliberate = Vec::new();
     if tape.in_final_spec {
@@ -2305,18 +2223,6 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
         }
     }
 
-    // Response: when the tape did not answer, serve it on the SDK's path regardless of body.
-    let outcome = if sent.matched.as_deref() == Some(tape.file_name.as_str()) {
-        first
-    } else {
-        serve_regardless_of_body(&server, tape, &sent);
-        server.clear_requests();
-        let client = match client_for(&call, &server) {
-            Ok(c) => c,
-            Err(e) => return Verdict::Fail(e),
-        };
-        run(&call, &client).await
-    };
     let response = check_response(tape, &call, &outcome);
     let checked = match response_unless_problems(&request_problems, response) {
         Ok(checked) => checked,
