@@ -17,7 +17,7 @@ pub const ROUTER_BASE_URL: &str = "https://router.huggingface.co";
 /// (provider "auto"), relative to [`ROUTER_BASE_URL`]. Routed mode only.
 pub const AUTO_ROUTER_CHAT_ROUTE: &str = "/v1/chat/completions";
 /// The support matrix as Markdown: tasks as rows, providers as columns, then a legend.
-pub const SUPPORT_MATRIX_MARKDOWN: &str = "| Task | baseten | black-forest-labs† | cerebras | cohere | deepinfra | fal-ai | featherless-ai | fireworks-ai | groq | hf-inference | hyperbolic† | nebius† | novita | nscale | openai | ovhcloud | publicai | replicate | sambanova† | scaleway | together | wavespeed | zai-org |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| `audio-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `audio-to-audio` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `automatic-speech-recognition` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  |  |  |  |\n| `chat-completion` | RD |  | RD | RD | RD |  | RD | RD | RD | R | D | D | RD | RD | D | RD | RD |  | D | RD | RD |  | RD |\n| `document-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `feature-extraction` |  |  |  |  | RD |  |  |  |  | R |  | D |  |  |  |  |  |  | D | RD | RD |  |  |\n| `fill-mask` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-segmentation` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-to-image` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD | RD* |  |\n| `image-to-text` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* | RD* |  |\n| `object-detection` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `sentence-similarity` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `summarization` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `table-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `tabular-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-generation` |  |  |  |  | RD |  | RD |  |  | R | D | D | RD |  |  |  |  |  |  |  | RD |  |  |\n| `text-to-image` |  | D* |  |  |  | RD |  |  |  | R | D | D |  | RD |  |  |  | RD* |  |  | RD | RD* | RD* |\n| `text-to-speech` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD |  |  |\n| `text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  | RD |  |  |  |  | RD* |  |  | RD* | RD* |  |\n| `token-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `translation` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `visual-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n\n- `R`: through the Hugging Face router, with a Hugging Face token.\n- `D`: directly to the provider, with the provider's own key.\n- `*`: asynchronous job; the SDK waits for the result (polling, or replicate's held request).\n- `†`: removed from the Hugging Face router; direct calls only.\n\nKnown tasks no provider serves yet: `depth-estimation`, `image-text-to-image`, `image-text-to-video`, `tabular-regression`, `text-to-audio`, `video-classification`, `zero-shot-object-detection`.\n";
+pub const SUPPORT_MATRIX_MARKDOWN: &str = "| Task | baseten | black-forest-labs† | cerebras | cohere | deepinfra | fal-ai | featherless-ai | fireworks-ai | groq | hf-inference | hyperbolic† | nebius† | novita | nscale | openai | ovhcloud | publicai | replicate | sambanova† | scaleway | together | wavespeed | zai-org |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| `audio-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `audio-to-audio` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `automatic-speech-recognition` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  |  |  |  |\n| `chat-completion` | RD |  | RD | RD | RD |  | RD | RD | RD | R | D | D | RD | RD | D | RD | RD |  | D | RD | RD |  | RD |\n| `document-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `feature-extraction` |  |  |  |  | RD |  |  |  |  | R |  | D |  |  |  |  |  |  | D | RD | RD |  |  |\n| `fill-mask` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-segmentation` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-text-to-image` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* |  |\n| `image-text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* |  |\n| `image-to-image` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD | RD* |  |\n| `image-to-text` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* | RD* |  |\n| `object-detection` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `sentence-similarity` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `summarization` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `table-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `tabular-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-generation` |  |  |  |  | RD |  | RD |  |  | R | D | D | RD |  |  |  |  |  |  |  | RD |  |  |\n| `text-to-image` |  | D* |  |  |  | RD |  |  |  | R | D | D |  | RD |  |  |  | RD* |  |  | RD | RD* | RD* |\n| `text-to-speech` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD |  |  |\n| `text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  | RD |  |  |  |  | RD* |  |  | RD* | RD* |  |\n| `token-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `translation` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `visual-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n\n- `R`: through the Hugging Face router, with a Hugging Face token.\n- `D`: directly to the provider, with the provider's own key.\n- `*`: asynchronous job; the SDK waits for the result (polling, or replicate's held request).\n- `†`: removed from the Hugging Face router; direct calls only.\n\nKnown tasks no provider serves yet: `depth-estimation`, `tabular-regression`, `text-to-audio`, `video-classification`, `zero-shot-object-detection`.\n";
 /// An inference provider, named by its Hub id.
 ///
 /// Variants are in id order. Removed providers are kept (see
@@ -49,7 +49,7 @@ pub enum Provider {
     Deepinfra,
     /// fal-ai (`fal-ai`). Routed at `/fal-ai`; direct at <https://fal.run> and <https://queue.fal.run>.
     ///
-    /// Tasks: `automatic-speech-recognition`, `image-segmentation`, `image-to-image`, `image-to-video`, `text-to-image`, `text-to-speech`, `text-to-video`.
+    /// Tasks: `automatic-speech-recognition`, `image-segmentation`, `image-text-to-image`, `image-text-to-video`, `image-to-image`, `image-to-video`, `text-to-image`, `text-to-speech`, `text-to-video`.
     FalAi,
     /// Featherless AI (`featherless-ai`). Routed at `/featherless-ai`; direct at <https://api.featherless.ai>.
     ///
@@ -119,7 +119,7 @@ pub enum Provider {
     Together,
     /// WaveSpeedAI (`wavespeed`). Routed at `/wavespeed`; direct at <https://api.wavespeed.ai>.
     ///
-    /// Tasks: `image-to-image`, `image-to-video`, `text-to-image`, `text-to-video`.
+    /// Tasks: `image-text-to-image`, `image-text-to-video`, `image-to-image`, `image-to-video`, `text-to-image`, `text-to-video`.
     Wavespeed,
     /// Z.ai (`zai-org`). Routed at `/zai-org`; direct at <https://api.z.ai>.
     ///
@@ -337,11 +337,11 @@ pub enum Task {
     ImageSegmentation,
     /// `image-text-to-image`.
     ///
-    /// No provider serves it yet.
+    /// Served by: `fal-ai`, `wavespeed`.
     ImageTextToImage,
     /// `image-text-to-video`.
     ///
-    /// No provider serves it yet.
+    /// Served by: `fal-ai`, `wavespeed`.
     ImageTextToVideo,
     /// `image-to-image`.
     ///
@@ -607,8 +607,8 @@ impl Task {
             Task::FillMask => &[Provider::HfInference],
             Task::ImageClassification => &[Provider::HfInference],
             Task::ImageSegmentation => &[Provider::FalAi, Provider::HfInference],
-            Task::ImageTextToImage => &[],
-            Task::ImageTextToVideo => &[],
+            Task::ImageTextToImage => &[Provider::FalAi, Provider::Wavespeed],
+            Task::ImageTextToVideo => &[Provider::FalAi, Provider::Wavespeed],
             Task::ImageToImage => {
                 &[
                     Provider::FalAi,
@@ -766,11 +766,13 @@ pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
         (Provider::Deepinfra, Task::TextToSpeech) => Some(&DEEPINFRA_TASKS[4]),
         (Provider::FalAi, Task::AutomaticSpeechRecognition) => Some(&FAL_AI_TASKS[0]),
         (Provider::FalAi, Task::ImageSegmentation) => Some(&FAL_AI_TASKS[1]),
-        (Provider::FalAi, Task::ImageToImage) => Some(&FAL_AI_TASKS[2]),
-        (Provider::FalAi, Task::ImageToVideo) => Some(&FAL_AI_TASKS[3]),
-        (Provider::FalAi, Task::TextToImage) => Some(&FAL_AI_TASKS[4]),
-        (Provider::FalAi, Task::TextToSpeech) => Some(&FAL_AI_TASKS[5]),
-        (Provider::FalAi, Task::TextToVideo) => Some(&FAL_AI_TASKS[6]),
+        (Provider::FalAi, Task::ImageTextToImage) => Some(&FAL_AI_TASKS[2]),
+        (Provider::FalAi, Task::ImageTextToVideo) => Some(&FAL_AI_TASKS[3]),
+        (Provider::FalAi, Task::ImageToImage) => Some(&FAL_AI_TASKS[4]),
+        (Provider::FalAi, Task::ImageToVideo) => Some(&FAL_AI_TASKS[5]),
+        (Provider::FalAi, Task::TextToImage) => Some(&FAL_AI_TASKS[6]),
+        (Provider::FalAi, Task::TextToSpeech) => Some(&FAL_AI_TASKS[7]),
+        (Provider::FalAi, Task::TextToVideo) => Some(&FAL_AI_TASKS[8]),
         (Provider::FeatherlessAi, Task::ChatCompletion) => Some(&FEATHERLESS_AI_TASKS[0]),
         (Provider::FeatherlessAi, Task::TextGeneration) => Some(&FEATHERLESS_AI_TASKS[1]),
         (Provider::FireworksAi, Task::ChatCompletion) => Some(&FIREWORKS_AI_TASKS[0]),
@@ -859,10 +861,12 @@ pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
         (Provider::Together, Task::TextToImage) => Some(&TOGETHER_TASKS[5]),
         (Provider::Together, Task::TextToSpeech) => Some(&TOGETHER_TASKS[6]),
         (Provider::Together, Task::TextToVideo) => Some(&TOGETHER_TASKS[7]),
-        (Provider::Wavespeed, Task::ImageToImage) => Some(&WAVESPEED_TASKS[0]),
-        (Provider::Wavespeed, Task::ImageToVideo) => Some(&WAVESPEED_TASKS[1]),
-        (Provider::Wavespeed, Task::TextToImage) => Some(&WAVESPEED_TASKS[2]),
-        (Provider::Wavespeed, Task::TextToVideo) => Some(&WAVESPEED_TASKS[3]),
+        (Provider::Wavespeed, Task::ImageTextToImage) => Some(&WAVESPEED_TASKS[0]),
+        (Provider::Wavespeed, Task::ImageTextToVideo) => Some(&WAVESPEED_TASKS[1]),
+        (Provider::Wavespeed, Task::ImageToImage) => Some(&WAVESPEED_TASKS[2]),
+        (Provider::Wavespeed, Task::ImageToVideo) => Some(&WAVESPEED_TASKS[3]),
+        (Provider::Wavespeed, Task::TextToImage) => Some(&WAVESPEED_TASKS[4]),
+        (Provider::Wavespeed, Task::TextToVideo) => Some(&WAVESPEED_TASKS[5]),
         (Provider::ZaiOrg, Task::ChatCompletion) => Some(&ZAI_ORG_TASKS[0]),
         (Provider::ZaiOrg, Task::TextToImage) => Some(&ZAI_ORG_TASKS[1]),
         _ => None,
@@ -1118,7 +1122,7 @@ static DEEPINFRA_SPEC: ProviderSpec = ProviderSpec {
     tasks: &DEEPINFRA_TASKS,
 };
 /// The tasks of [`Provider::FalAi`], sorted by id.
-static FAL_AI_TASKS: [TaskSpec; 7] = [
+static FAL_AI_TASKS: [TaskSpec; 9] = [
     TaskSpec {
         task: Task::AutomaticSpeechRecognition,
         method: HttpMethod::Post,
@@ -1148,6 +1152,38 @@ static FAL_AI_TASKS: [TaskSpec; 7] = [
         renames: &[],
         response: ResponseStyle::Provider,
         result_pointer: None,
+        polling: Polling::FalQueue,
+        stream: StreamStyle::None,
+    },
+    TaskSpec {
+        task: Task::ImageTextToImage,
+        method: HttpMethod::Post,
+        route: "/{provider_id}",
+        versioned_route: None,
+        host: Some("queue"),
+        routed_query: Some("_subdomain=queue"),
+        body: BodyKind::Json,
+        payload: PayloadStyle::Provider,
+        json_schema_format: None,
+        renames: &[],
+        response: ResponseStyle::AssetUrl,
+        result_pointer: Some("/images/0/url"),
+        polling: Polling::FalQueue,
+        stream: StreamStyle::None,
+    },
+    TaskSpec {
+        task: Task::ImageTextToVideo,
+        method: HttpMethod::Post,
+        route: "/{provider_id}",
+        versioned_route: None,
+        host: Some("queue"),
+        routed_query: Some("_subdomain=queue"),
+        body: BodyKind::Json,
+        payload: PayloadStyle::Provider,
+        json_schema_format: None,
+        renames: &[],
+        response: ResponseStyle::AssetUrl,
+        result_pointer: Some("/video/url"),
         polling: Polling::FalQueue,
         stream: StreamStyle::None,
     },
@@ -2557,7 +2593,39 @@ static TOGETHER_SPEC: ProviderSpec = ProviderSpec {
     tasks: &TOGETHER_TASKS,
 };
 /// The tasks of [`Provider::Wavespeed`], sorted by id.
-static WAVESPEED_TASKS: [TaskSpec; 4] = [
+static WAVESPEED_TASKS: [TaskSpec; 6] = [
+    TaskSpec {
+        task: Task::ImageTextToImage,
+        method: HttpMethod::Post,
+        route: "/api/v3/{provider_id}",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::Provider,
+        json_schema_format: None,
+        renames: &[],
+        response: ResponseStyle::AssetUrl,
+        result_pointer: Some("/data/outputs/0"),
+        polling: Polling::Wavespeed,
+        stream: StreamStyle::None,
+    },
+    TaskSpec {
+        task: Task::ImageTextToVideo,
+        method: HttpMethod::Post,
+        route: "/api/v3/{provider_id}",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::Provider,
+        json_schema_format: None,
+        renames: &[],
+        response: ResponseStyle::AssetUrl,
+        result_pointer: Some("/data/outputs/0"),
+        polling: Polling::Wavespeed,
+        stream: StreamStyle::None,
+    },
     TaskSpec {
         task: Task::ImageToImage,
         method: HttpMethod::Post,

@@ -442,6 +442,183 @@ mod image_segmentation {
     }
 }
 pub use image_segmentation::ImageSegmentationRequest;
+mod image_text_to_image {
+    use crate::types::image_text_to_image::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-text-to-image` call being built (see [`InferenceClient::image_text_to_image`]).
+    pub type ImageTextToImageRequest<'c> = TaskRequest<
+        'c,
+        ImageTextToImageInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-text-to-image` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        pub fn image_text_to_image(&self) -> ImageTextToImageRequest<'_> {
+            TaskRequest::new_file(
+                self,
+                Task::ImageTextToImage,
+                ImageTextToImageInput {
+                    inputs: Default::default(),
+                    parameters: None,
+                },
+            )
+        }
+    }
+    impl ImageTextToImageRequest<'_> {
+        /// The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload. Either this or prompt must be provided.
+        pub fn inputs(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().inputs = Some(value.into());
+            self
+        }
+        /// For diffusion models. A higher guidance scale value encourages the model to generate images closely linked to the text prompt at the expense of lower image quality.
+        pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .guidance_scale = Some(value.into());
+            self
+        }
+        /// One prompt to guide what NOT to include in image generation.
+        pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .negative_prompt = Some(value.into());
+            self
+        }
+        /// For diffusion models. The number of denoising steps. More denoising steps usually lead to a higher quality image at the expense of slower inference.
+        pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_inference_steps = Some(value.into());
+            self
+        }
+        /// The text prompt to guide the image generation. Either this or inputs (image) must be provided.
+        pub fn prompt(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).prompt = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Seed for the random number generator.
+        pub fn seed(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).seed = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `target_size`.
+        pub fn target_size(
+            mut self,
+            value: impl Into<ImageTextToImageParametersTargetSize>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .target_size = Some(value.into());
+            self
+        }
+    }
+}
+pub use image_text_to_image::ImageTextToImageRequest;
+mod image_text_to_video {
+    use crate::types::image_text_to_video::*;
+    use super::{InferenceClient, Task, TaskRequest};
+    /// A `image-text-to-video` call being built (see [`InferenceClient::image_text_to_video`]).
+    pub type ImageTextToVideoRequest<'c> = TaskRequest<
+        'c,
+        ImageTextToVideoInput,
+        crate::binary::Blob,
+    >;
+    impl InferenceClient {
+        /// Runs the `image-text-to-video` task. Set parameters with the returned request's methods, then `send()`, which returns the file (bytes and content type).
+        pub fn image_text_to_video(&self) -> ImageTextToVideoRequest<'_> {
+            TaskRequest::new_file(
+                self,
+                Task::ImageTextToVideo,
+                ImageTextToVideoInput {
+                    inputs: Default::default(),
+                    parameters: None,
+                },
+            )
+        }
+    }
+    impl ImageTextToVideoRequest<'_> {
+        /// The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload. Either this or prompt must be provided.
+        pub fn inputs(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().inputs = Some(value.into());
+            self
+        }
+        /// For diffusion models. A higher guidance scale value encourages the model to generate videos closely linked to the text prompt at the expense of lower image quality.
+        pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .guidance_scale = Some(value.into());
+            self
+        }
+        /// One prompt to guide what NOT to include in video generation.
+        pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .negative_prompt = Some(value.into());
+            self
+        }
+        /// The num_frames parameter determines how many video frames are generated.
+        pub fn num_frames(mut self, value: impl Into<f64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_frames = Some(value.into());
+            self
+        }
+        /// The number of denoising steps. More denoising steps usually lead to a higher quality video at the expense of slower inference.
+        pub fn num_inference_steps(mut self, value: impl Into<i64>) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .num_inference_steps = Some(value.into());
+            self
+        }
+        /// The text prompt to guide the video generation. Either this or inputs (image) must be provided.
+        pub fn prompt(mut self, value: impl Into<String>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).prompt = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Seed for the random number generator.
+        pub fn seed(mut self, value: impl Into<i64>) -> Self {
+            self.input_mut().parameters.get_or_insert_with(Default::default).seed = Some(
+                value.into(),
+            );
+            self
+        }
+        /// Sets `target_size`.
+        pub fn target_size(
+            mut self,
+            value: impl Into<ImageTextToVideoParametersTargetSize>,
+        ) -> Self {
+            self
+                .input_mut()
+                .parameters
+                .get_or_insert_with(Default::default)
+                .target_size = Some(value.into());
+            self
+        }
+    }
+}
+pub use image_text_to_video::ImageTextToVideoRequest;
 mod image_to_image {
     use crate::types::image_to_image::*;
     use super::{InferenceClient, Task, TaskRequest};

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use crate::binary::{BinaryInput, Blob};
 use crate::error::{Error, Result};
 use crate::http::transport::PreparedRequest;
 use crate::providers::Task;
@@ -27,6 +28,8 @@ pub(crate) fn implements(task: Task) -> bool {
             | Task::ImageToVideo
             | Task::ImageToImage
             | Task::ImageSegmentation
+            | Task::ImageTextToImage
+            | Task::ImageTextToVideo
     )
 }
 
@@ -88,6 +91,28 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
                 Value::String(call.binary_as_url(image, "image/png").await?),
             );
         }
+        // The JS client (@huggingface/inference 4.13.30, fal-ai.ts:328-340 and 381-391): the
+        // parameters at the root, then the image as `image_url` and `image_urls: [image_url]`
+        // (a `data:` URL, `image/png` when the type is unknown); without an image, the
+        // parameters alone (`prompt` among them). `target_size` is not renamed here.
+        Task::ImageTextToImage => {
+            let image = image_text_input(call)?;
+            body.extend(std::mem::take(&mut params));
+            if let Some(image) = image {
+                let url = call.binary_as_url(&image, "image/png").await?;
+                body.insert("image_url".into(), Value::String(url.clone()));
+                body.insert("image_urls".into(), json!([url]));
+            }
+        }
+        // fal-ai.ts:479-489 and 460-476 (with an image: `image_url` first, never overridden by
+        // a parameter), 530-540 (without: the parameters alone).
+        Task::ImageTextToVideo => {
+            if let Some(image) = image_text_input(call)? {
+                let url = call.binary_as_url(&image, "image/png").await?;
+                body.insert("image_url".into(), Value::String(url));
+                params.shift_remove("image_url");
+            }
+        }
         other => {
             return Err(super::adapter::not_implemented(
                 crate::providers::Provider::FalAi,
@@ -107,7 +132,12 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
     if let Some(path) = &call.target.lora_weights_path
         && matches!(
             call.task,
-            Task::TextToImage | Task::TextToVideo | Task::ImageToVideo | Task::ImageToImage
+            Task::TextToImage
+                | Task::TextToVideo
+                | Task::ImageToVideo
+                | Task::ImageToImage
+                | Task::ImageTextToImage
+                | Task::ImageTextToVideo
         )
     {
         let hub = call
@@ -119,7 +149,10 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
             .trim_end_matches('/');
         let url = format!("{hub}/{}/resolve/main/{path}", call.target.model);
         body.insert("loras".into(), json!([{"path": url, "scale": 1}]));
-        if call.target.provider_model_id.as_deref() == Some("fal-ai/lora") {
+        // (The JS client names the base model for text-to-image only, fal-ai.ts:264-266.)
+        if call.target.provider_model_id.as_deref() == Some("fal-ai/lora")
+            && !matches!(call.task, Task::ImageTextToImage | Task::ImageTextToVideo)
+        {
             body.insert(
                 "model_name".into(),
                 Value::String("stabilityai/stable-diffusion-xl-base-1.0".into()),
@@ -135,6 +168,61 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
         .collect();
     crate::tasks::merge_json(&mut body, extra);
     Ok(Value::Object(body))
+}
+
+/// The optional image of `image-text-to-image` / `image-text-to-video` (shared with
+/// wavespeed.rs). The generated method takes it as the schema's `inputs` string (`.inputs(…)`):
+/// base64 bytes, or a `data:` URL, or an http(s) URL passed through as such; a binary input
+/// attached by the engine comes first. An empty string is no image, as in the JS client (`if
+/// (args.inputs)`). The schema's rule "either inputs (image) or prompt (in parameters) must be
+/// provided" is checked here, before anything is sent.
+pub(super) fn image_text_input(call: &Call<'_>) -> Result<Option<BinaryInput>> {
+    let invalid = |message: String| Error::InvalidInput {
+        field: "inputs".into(),
+        message,
+    };
+    let image = match (call.first_binary(), call.inputs()) {
+        (Some(binary), _) => Some(binary.clone()),
+        (None, Some(Value::String(text))) if !text.trim().is_empty() => {
+            let text = text.trim();
+            let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") {
+                Some(BinaryInput::from_url(text)?)
+            } else if lower.starts_with("data:") {
+                Some(BinaryInput::from_data_url(text)?)
+            } else {
+                let blob = Blob::from_base64(text, None).map_err(|e| {
+                    invalid(format!(
+                        "`inputs` is neither base64 image data nor a URL: {e}"
+                    ))
+                })?;
+                let content_type = blob.content_type().map(str::to_owned);
+                let input = BinaryInput::from_bytes(blob.into_bytes());
+                Some(match content_type {
+                    Some(mime) => input.with_content_type(mime),
+                    None => input,
+                })
+            }
+        }
+        (None, None | Some(Value::Null | Value::String(_))) => None,
+        (None, Some(other)) => {
+            return Err(invalid(format!(
+                "`inputs` must be a base64 string or a URL, not {other}"
+            )));
+        }
+    };
+    let has_prompt = call
+        .parameters()
+        .get("prompt")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.trim().is_empty());
+    if image.is_none() && !has_prompt {
+        return Err(invalid(format!(
+            "{} needs an image (`inputs`) or a `prompt`, or both",
+            call.task
+        )));
+    }
+    Ok(image)
 }
 
 fn missing_input() -> Error {

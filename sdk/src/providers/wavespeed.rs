@@ -39,9 +39,19 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub(crate) fn implements(task: Task) -> bool {
     matches!(
         task,
-        Task::TextToImage | Task::TextToVideo | Task::ImageToImage | Task::ImageToVideo
+        Task::TextToImage
+            | Task::TextToVideo
+            | Task::ImageToImage
+            | Task::ImageToVideo
+            | Task::ImageTextToImage
+            | Task::ImageTextToVideo
     )
 }
+
+/// A 1x1 fully transparent PNG: the image of an image-text call made without one, as the JS
+/// client sends it (@huggingface/inference 4.13.30, wavespeed.ts:280-287).
+const TRANSPARENT_1PX_PNG_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
 /// Fields of `extra_body` that are neither `inputs` nor `parameters` (merged into the body last).
 fn extras(call: &Call<'_>) -> Map<String, Value> {
@@ -75,6 +85,43 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
             body.extend(params);
             if let Some(prompt) = prompt {
                 body.insert("prompt".into(), prompt);
+            }
+        }
+        // The JS client (wavespeed.ts:77-125, 239-244, 289-309): `image` is the image as bare
+        // base64 (an http(s) URL is passed through), `images` the caller's own list of strings
+        // (`images` at the root or in the parameters) or else `[image]`; then the parameters but
+        // `images`, `prompt` among them; without an image, a transparent 1x1 PNG. A LoRA
+        // adapter adds `loras: [{"path": <Hub id>, "scale": 1}]`.
+        Task::ImageTextToImage | Task::ImageTextToVideo => {
+            let image = match super::fal_ai::image_text_input(call)? {
+                Some(input) => match input.url() {
+                    Some(url) => url.to_owned(),
+                    None => input.load(&call.client.inner.http).await?.to_base64(),
+                },
+                None => TRANSPARENT_1PX_PNG_BASE64.to_owned(),
+            };
+            let own_images = call
+                .input
+                .get("images")
+                .filter(|v| !v.is_null())
+                .or_else(|| params.get("images"))
+                .filter(|v| {
+                    v.as_array()
+                        .is_some_and(|items| items.iter().all(Value::is_string))
+                })
+                .cloned();
+            params.shift_remove("images");
+            body.insert("image".into(), Value::String(image.clone()));
+            body.insert(
+                "images".into(),
+                own_images.unwrap_or_else(|| Value::Array(vec![Value::String(image)])),
+            );
+            body.extend(params);
+            if call.target.lora_weights_path.is_some() {
+                body.insert(
+                    "loras".into(),
+                    serde_json::json!([{"path": call.target.model, "scale": 1}]),
+                );
             }
         }
         other => return Err(not_implemented(Provider::Wavespeed, other)),
