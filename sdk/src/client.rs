@@ -100,6 +100,7 @@ pub(crate) struct ClientInner {
     pub(crate) endpoints: Endpoints,
     pub(crate) retry: RetryPolicy,
     pub(crate) mappings: MappingCache,
+    pub(crate) check_model_task: bool,
 }
 
 impl fmt::Debug for InferenceClient {
@@ -176,6 +177,7 @@ pub struct InferenceClientBuilder {
     host_redirects: Vec<(String, String)>,
     retry: Option<RetryPolicy>,
     mappings: Vec<(String, ProviderMappingEntry)>,
+    skip_model_task_check: bool,
     env_error: Option<Error>,
 }
 
@@ -384,6 +386,15 @@ impl InferenceClientBuilder {
         self
     }
 
+    /// Whether an hf-inference call on a Hub model first asks the Hub (`GET /api/models/{id}`,
+    /// once per model) that the model can do the task, as the reference client does (default
+    /// `true`). Turn it off when the Hub is out of reach (tests, gateways); URL models and
+    /// models pinned with [`model_mapping`](Self::model_mapping) are never checked.
+    pub fn check_model_task(mut self, check: bool) -> Self {
+        self.skip_model_task_check = !check;
+        self
+    }
+
     /// Builds the client. Fails on an invalid URL or header, naming it.
     pub fn build(self) -> Result<InferenceClient> {
         if let Some(error) = self.env_error {
@@ -447,6 +458,7 @@ impl InferenceClientBuilder {
                 endpoints,
                 retry: self.retry.unwrap_or_default(),
                 mappings,
+                check_model_task: !self.skip_model_task_check,
             }),
         })
     }

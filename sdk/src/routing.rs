@@ -142,11 +142,30 @@ pub(crate) fn parse_mapping(value: &Value) -> Result<Vec<ProviderMappingEntry>> 
 type MappingCell = Arc<OnceCell<Arc<Vec<ProviderMappingEntry>>>>;
 
 /// Per-client cache of Hub mappings: one lookup per model, even under concurrency; failures are
-/// not cached.
+/// not cached. It also holds the hf-inference lookups: the recommended models of `/api/tasks`
+/// (one lookup per client) and the model infos of the task check (one per model).
 #[derive(Default)]
 pub(crate) struct MappingCache {
     cells: Mutex<HashMap<String, MappingCell>>,
     pinned: Mutex<HashMap<String, Vec<ProviderMappingEntry>>>,
+    recommended: OnceCell<Arc<RecommendedModels>>,
+    model_infos: Mutex<HashMap<String, ModelInfoCell>>,
+}
+
+/// The first widget model of each task of `GET {hub}/api/tasks`, by Hub task id (tasks without
+/// one are left out).
+type RecommendedModels = HashMap<String, String>;
+
+/// The once-initialized Hub model info of one model.
+type ModelInfoCell = Arc<OnceCell<Arc<HubModelInfo>>>;
+
+/// The fields of `GET {hub}/api/models/{id}` the hf-inference task check reads.
+#[derive(Debug, Deserialize)]
+struct HubModelInfo {
+    #[serde(default)]
+    pipeline_tag: Option<String>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
 }
 
 impl MappingCache {
@@ -170,6 +189,15 @@ impl MappingCache {
 
     fn cell(&self, model: &str) -> MappingCell {
         self.cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(model.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    fn model_info_cell(&self, model: &str) -> ModelInfoCell {
+        self.model_infos
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(model.to_owned())
@@ -207,68 +235,209 @@ impl InferenceClient {
     async fn fetch_mapping(&self, model: &str) -> Result<Arc<Vec<ProviderMappingEntry>>> {
         let cell = self.inner.mappings.cell(model);
         cell.get_or_try_init(|| async {
-            let mut url = join_route(
-                &self.inner.endpoints.hub,
-                &format!("/api/models/{model}"),
-                None,
-            );
-            url.set_query(Some("expand=inferenceProviderMapping"));
-            let url = self.inner.endpoints.redirect(url);
-            let mut request = self.inner.http.get(url.clone());
-            if let Some(token) = self.inner.token.as_ref().filter(|t| t.is_hf_token()) {
-                request = request.header(
-                    reqwest::header::AUTHORIZATION,
-                    token.header_value(Some("Bearer"))?,
-                );
-            }
-            if let Some(ua) = self.inner.headers.get(reqwest::header::USER_AGENT) {
-                request = request.header(reqwest::header::USER_AGENT, ua.clone());
-            }
-            if let Some(timeout) = self.inner.timeout {
-                request = request.timeout(timeout);
-            }
-            let response = request
-                .send()
+            let not_found = || Error::ModelNotSupported {
+                model: model.to_owned(),
+                task: String::new(),
+                provider: None,
+                supported: Vec::new(),
+            };
+            let json: Value = self
+                .hub_get_json(
+                    &format!("/api/models/{model}"),
+                    Some("expand=inferenceProviderMapping"),
+                    "ModelInfo",
+                )
                 .await
-                .map_err(|e| crate::http::transport::map_send_error(e, &url, self.inner.timeout))?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(Error::Transport)?;
-            if !status.is_success() {
-                let context = HttpErrorContext::from_response_parts(
-                    status.as_u16(),
-                    &reqwest::Method::GET,
-                    &url,
-                    &headers,
-                    &body,
-                );
-                return Err(match status.as_u16() {
-                    404 => Error::ModelNotSupported {
-                        model: model.to_owned(),
-                        task: String::new(),
-                        provider: None,
-                        supported: Vec::new(),
-                    },
-                    _ => Error::from_http_context(context.with_provider("hf-hub"), None),
-                });
-            }
-            let json: Value = serde_json::from_slice(&body).map_err(|e| Error::Decode {
-                target: "ModelInfo",
-                message: e.to_string(),
-                body_excerpt: String::from_utf8_lossy(&body[..body.len().min(1024)]).into_owned(),
-            })?;
-            let mapping =
-                json.get("inferenceProviderMapping")
-                    .ok_or_else(|| Error::ModelNotSupported {
-                        model: model.to_owned(),
-                        task: String::new(),
-                        provider: None,
-                        supported: Vec::new(),
-                    })?;
+                .map_err(|e| if_not_found(e, not_found))?;
+            let mapping = json.get("inferenceProviderMapping").ok_or_else(not_found)?;
             Ok(Arc::new(parse_mapping(mapping)?))
         })
         .await
         .cloned()
+    }
+
+    /// `GET {hub}{path}` with the client's `hf_` token (if any), user agent and timeout, decoded
+    /// as JSON (`target` names the type in a decoding error). A failure status is an HTTP error
+    /// from `hf-hub`.
+    async fn hub_get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        target: &'static str,
+    ) -> Result<T> {
+        let mut url = join_route(&self.inner.endpoints.hub, path, None);
+        url.set_query(query);
+        let url = self.inner.endpoints.redirect(url);
+        let mut request = self.inner.http.get(url.clone());
+        if let Some(token) = self.inner.token.as_ref().filter(|t| t.is_hf_token()) {
+            request = request.header(
+                reqwest::header::AUTHORIZATION,
+                token.header_value(Some("Bearer"))?,
+            );
+        }
+        if let Some(ua) = self.inner.headers.get(reqwest::header::USER_AGENT) {
+            request = request.header(reqwest::header::USER_AGENT, ua.clone());
+        }
+        if let Some(timeout) = self.inner.timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| crate::http::transport::map_send_error(e, &url, self.inner.timeout))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        if !status.is_success() {
+            let context = HttpErrorContext::from_response_parts(
+                status.as_u16(),
+                &reqwest::Method::GET,
+                &url,
+                &headers,
+                &body,
+            );
+            return Err(Error::from_http_context(
+                context.with_provider("hf-hub"),
+                None,
+            ));
+        }
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            target,
+            message: e.to_string(),
+            body_excerpt: String::from_utf8_lossy(&body[..body.len().min(1024)]).into_owned(),
+        })
+    }
+
+    /// The recommended hf-inference model of `task`: the first `widgetModels` entry of
+    /// `GET {hub}/api/tasks` (looked up once per client), under the task's Hub id
+    /// (`conversational` for chat).
+    async fn recommended_model(&self, task: Task) -> Result<String> {
+        let models = self
+            .inner
+            .mappings
+            .recommended
+            .get_or_try_init(|| async {
+                let json: Value = self.hub_get_json("/api/tasks", None, "tasks").await?;
+                let Value::Object(tasks) = json else {
+                    return Err(Error::Decode {
+                        target: "tasks",
+                        message: "expected an object keyed by task".into(),
+                        body_excerpt: json.to_string().chars().take(200).collect(),
+                    });
+                };
+                let first_widget_model = |details: &Value| {
+                    details
+                        .get("widgetModels")?
+                        .as_array()?
+                        .first()?
+                        .as_str()
+                        .filter(|m| !m.is_empty())
+                        .map(str::to_owned)
+                };
+                Ok(Arc::new(
+                    tasks
+                        .iter()
+                        .filter_map(|(task, details)| {
+                            Some((task.clone(), first_widget_model(details)?))
+                        })
+                        .collect::<RecommendedModels>(),
+                ))
+            })
+            .await?;
+        let model = models
+            .get(task.mapping_id())
+            .cloned()
+            .ok_or_else(|| Error::InvalidInput {
+                field: "model".into(),
+                message: format!(
+                    "no model given for `{task}`, and the Hub recommends none for HF Inference \
+                 (task `{}` of /api/tasks); a model must be given: set one on the call \
+                 (`.model(\"org/name\")`) or on the client",
+                    task.mapping_id()
+                ),
+            })?;
+        tracing::info!(model = %model, task = %task, "no model given: using the model the Hub recommends for HF Inference; set one explicitly, as the recommendation may change");
+        Ok(model)
+    }
+
+    /// The hf-inference model id of a Hub model: the model itself (hf-inference serves Hub
+    /// ids; as in the reference, no mapping renames them), once the Hub says it can do `task`.
+    /// The check is skipped when it is turned off, or when
+    /// [`model_mapping`](crate::InferenceClientBuilder::model_mapping) pins the model for
+    /// hf-inference (the caller vouches for it: no Hub lookup).
+    async fn hf_inference_model_id(&self, task: Task, model: &str) -> Result<String> {
+        let pinned = self
+            .inner
+            .mappings
+            .pinned_for(model)
+            .iter()
+            .any(|e| e.provider == Some(Provider::HfInference));
+        if self.inner.check_model_task && !pinned {
+            self.check_hf_inference_task(task, model).await?;
+        }
+        Ok(model.to_owned())
+    }
+
+    /// The reference's task check for hf-inference: `GET {hub}/api/models/{id}` (once per model
+    /// and client), then [`hf_inference_serves`] on its `pipeline_tag` and `tags`.
+    async fn check_hf_inference_task(&self, task: Task, model: &str) -> Result<()> {
+        let cell = self.inner.mappings.model_info_cell(model);
+        let info = cell
+            .get_or_try_init(|| async {
+                let not_found = || Error::ModelNotSupported {
+                    model: model.to_owned(),
+                    task: task.as_str().to_owned(),
+                    provider: Some(Provider::HfInference.as_str().to_owned()),
+                    supported: Vec::new(),
+                };
+                let info: HubModelInfo = self
+                    .hub_get_json(&format!("/api/models/{model}"), None, "ModelInfo")
+                    .await
+                    .map_err(|e| if_not_found(e, not_found))?;
+                Ok::<_, Error>(Arc::new(info))
+            })
+            .await?;
+        let pipeline_tag = info.pipeline_tag.as_deref();
+        let tags = info.tags.as_deref().unwrap_or_default();
+        if hf_inference_serves(task.mapping_id(), pipeline_tag, tags) {
+            return Ok(());
+        }
+        Err(Error::TaskNotSupported {
+            model: model.to_owned(),
+            task: task.as_str().to_owned(),
+            provider: Some(Provider::HfInference.as_str().to_owned()),
+            supported: pipeline_tag.map(str::to_owned).into_iter().collect(),
+        })
+    }
+}
+
+/// `not_found()` in place of a 404 from the Hub.
+fn if_not_found(error: Error, not_found: impl FnOnce() -> Error) -> Error {
+    if error.status() == Some(404) {
+        not_found()
+    } else {
+        error
+    }
+}
+
+/// The task rules of the reference (2.4.0) for hf-inference, on the Hub task id (`task`;
+/// `conversational` for chat) and the model's `pipeline_tag` and `tags`.
+fn hf_inference_serves(task: &str, pipeline_tag: Option<&str>, tags: &[String]) -> bool {
+    const TEXT_GENERATION: &str = "text-generation";
+    const CONVERSATIONAL: &str = "conversational";
+    const EMBEDDINGS: [&str; 2] = ["feature-extraction", "sentence-similarity"];
+    match pipeline_tag {
+        Some(TEXT_GENERATION) if task == TEXT_GENERATION || task == CONVERSATIONAL => true,
+        Some("text2text-generation") => task == TEXT_GENERATION,
+        Some("image-text-to-text") => task == CONVERSATIONAL,
+        Some(tag)
+            if EMBEDDINGS.contains(&tag)
+                && EMBEDDINGS.contains(&task)
+                && tags.iter().any(|t| t == task) =>
+        {
+            true
+        }
+        tag => tag == Some(task),
     }
 }
 
@@ -404,29 +573,34 @@ impl InferenceClient {
             });
         }
 
-        let model = call
-            .model
-            .clone()
-            .or_else(|| inner.model.clone())
-            .ok_or_else(|| Error::InvalidInput {
-                field: "model".into(),
-                message: format!(
-                    "no model given for `{task}`: set one on the call (`.model(\"org/name\")`) or on the client"
-                ),
-            })?;
-        if model.trim().is_empty() {
+        // No model: hf-inference, when chosen explicitly, takes the Hub's recommended model
+        // (looked up once the checks that need no network have passed); the others need one.
+        let no_model = || Error::InvalidInput {
+            field: "model".into(),
+            message: format!(
+                "no model given for `{task}`: set one on the call (`.model(\"org/name\")`) or on the client"
+            ),
+        };
+        let model = call.model.clone().or_else(|| inner.model.clone());
+        if model.is_none() && choice != ProviderChoice::Provider(Provider::HfInference) {
+            return Err(no_model());
+        }
+        if model.as_deref().is_some_and(|m| m.trim().is_empty()) {
             return Err(Error::InvalidInput {
                 field: "model".into(),
                 message: "the model id is empty".into(),
             });
         }
 
-        let provider = match choice {
-            ProviderChoice::Provider(p) => p,
-            ProviderChoice::Auto if task == Task::ChatCompletion => {
-                return self.auto_router_target(task, model);
+        let provider = match (choice, &model) {
+            (ProviderChoice::Provider(p), _) => p,
+            (ProviderChoice::Auto, None) => return Err(no_model()),
+            (ProviderChoice::Auto, Some(model)) if task == Task::ChatCompletion => {
+                return self.auto_router_target(task, model.clone());
             }
-            ProviderChoice::Auto => self.auto_provider(task, &model, call.engine_speaks).await?,
+            (ProviderChoice::Auto, Some(model)) => {
+                self.auto_provider(task, model, call.engine_speaks).await?
+            }
         };
 
         let spec = provider.spec();
@@ -470,6 +644,11 @@ impl InferenceClient {
         if spec.status == crate::providers::ProviderStatus::Removed && mode == Mode::Routed {
             tracing::warn!(provider = %provider, "provider was removed from the Hugging Face router; routed calls are likely to fail");
         }
+
+        let model = match model {
+            Some(model) => model,
+            None => self.recommended_model(task).await?,
+        };
 
         // The provider's model id.
         let mut lora_weights_path = None;
@@ -515,6 +694,8 @@ impl InferenceClient {
                 lora_weights_path = entry.adapter_weights_path.clone();
             }
             entry.provider_id.clone()
+        } else if provider == Provider::HfInference {
+            self.hf_inference_model_id(task, &model).await?
         } else {
             model.clone()
         };
@@ -703,6 +884,76 @@ mod tests {
                 chat_completion_url(&Url::parse(base).unwrap()).as_str(),
                 expected,
                 "{base}"
+            );
+        }
+    }
+
+    #[test]
+    fn hf_inference_task_rules_of_the_reference() {
+        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let none = tags(&[]);
+        let both = tags(&["feature-extraction", "sentence-similarity"]);
+        let fe_only = tags(&["feature-extraction"]);
+        // (task as the Hub names it, pipeline tag, tags, allowed)
+        let cases: &[(&str, Option<&str>, &[String], bool)] = &[
+            ("text-generation", Some("text-generation"), &none, true),
+            ("conversational", Some("text-generation"), &none, true),
+            ("summarization", Some("text-generation"), &none, false),
+            ("text-generation", Some("text2text-generation"), &none, true),
+            ("conversational", Some("text2text-generation"), &none, false),
+            (
+                "text2text-generation",
+                Some("text2text-generation"),
+                &none,
+                false,
+            ),
+            ("conversational", Some("image-text-to-text"), &none, true),
+            ("text-generation", Some("image-text-to-text"), &none, false),
+            (
+                "image-text-to-text",
+                Some("image-text-to-text"),
+                &none,
+                false,
+            ),
+            (
+                "sentence-similarity",
+                Some("feature-extraction"),
+                &both,
+                true,
+            ),
+            (
+                "feature-extraction",
+                Some("sentence-similarity"),
+                &both,
+                true,
+            ),
+            (
+                "sentence-similarity",
+                Some("feature-extraction"),
+                &fe_only,
+                false,
+            ),
+            (
+                "feature-extraction",
+                Some("feature-extraction"),
+                &none,
+                true,
+            ),
+            (
+                "text-classification",
+                Some("feature-extraction"),
+                &both,
+                false,
+            ),
+            ("fill-mask", Some("fill-mask"), &none, true),
+            ("fill-mask", Some("text-classification"), &none, false),
+            ("fill-mask", None, &none, false),
+        ];
+        for (task, pipeline_tag, tags, allowed) in cases {
+            assert_eq!(
+                hf_inference_serves(task, *pipeline_tag, tags),
+                *allowed,
+                "{task} on a {pipeline_tag:?} model with tags {tags:?}"
             );
         }
     }

@@ -322,12 +322,11 @@ async fn provider_that_does_not_serve_the_task() {
 async fn no_model_at_all() {
     let counter = ConnectionCounter::start();
     let client = builder(&counter).token(HF_TOKEN).build().unwrap();
-    // Deliberate difference: the reference falls back to a recommended model for hf-inference
-    // (`GET /api/tasks`, §2.4); we require a model for every provider (README).
+    // hf-inference falls back to the Hub's recommended model (`GET /api/tasks`, §2.4; see
+    // hf_inference_routing.rs); the others need a model.
     for provider in [
         ProviderChoice::Auto,
         ProviderChoice::Provider(Provider::Together),
-        ProviderChoice::Provider(Provider::HfInference),
     ] {
         let err = chat_error(client.chat_completion(messages()).provider(provider)).await;
         match &err {

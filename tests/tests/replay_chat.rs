@@ -463,6 +463,9 @@ fn client_for(call: &Call, server: &ReplayServer) -> Result<InferenceClient, Str
             {
                 builder = builder.model_mapping(model.clone(), *provider, provider_model_id);
             }
+            if *provider == Provider::HfInference {
+                builder = builder.model_mapping(model.clone(), *provider, model.clone());
+            }
         }
         Route::Url { base, .. } => {
             builder = builder.base_url(server.rewrite_url(base));

@@ -1731,6 +1731,9 @@ fn client_for(call: &Call, server: &ReplayServer) -> Result<InferenceClient, Str
     {
         builder = builder.model_mapping(call.model.clone(), call.provider, provider_model_id);
     }
+    if call.provider == Provider::HfInference {
+        builder = builder.model_mapping(call.model.clone(), call.provider, call.model.clone());
+    }
     builder.build().map_err(|e| format!("client: {e}"))
 }
 

@@ -1164,6 +1164,11 @@ async fn url_model_chat_url_and_payload_model() {
     let client = InferenceClient::builder()
         .hub_url(hub.url())
         .token(HF_TOKEN)
+        .model_mapping(
+            "username/repo_name",
+            Provider::HfInference,
+            "username/repo_name",
+        )
         .build()
         .unwrap();
     let preview = client

@@ -2367,6 +2367,7 @@ async fn url_input_is_downloaded_without_credentials_and_sent_with_them() {
         server.clear_requests();
         let mut builder = loopback_builder(token, &server)
             .hub_url(hub.url())
+            .model_mapping(hub_model(task), Provider::HfInference, hub_model(task))
             .header("x-team", "vision")
             .bill_to("acme-org");
         if redirected {
