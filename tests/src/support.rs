@@ -89,6 +89,38 @@ impl ConnectionCounter {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Modes
+
+/// How a call reaches a provider: through the router (with a Hugging Face token) or directly
+/// (with the provider's key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Routed,
+    Direct,
+}
+
+impl Mode {
+    pub const BOTH: [Mode; 2] = [Mode::Routed, Mode::Direct];
+
+    /// `routed` or `direct` (snapshot names, messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Routed => "routed",
+            Mode::Direct => "direct",
+        }
+    }
+
+    /// `routed` in routed mode, `direct` in direct mode: e.g. the credential of the mode,
+    /// `mode.pick(HF_TOKEN, PROVIDER_KEY)`.
+    pub fn pick<T>(self, routed: T, direct: T) -> T {
+        match self {
+            Mode::Routed => routed,
+            Mode::Direct => direct,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Clients on loopback
 
 /// A `reqwest` client for loopback servers: proxies set in the environment are ignored.

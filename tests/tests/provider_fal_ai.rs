@@ -38,7 +38,7 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    ConnectionCounter, FAKE_HF_TOKEN, ROUTER, Tally, Verdict, loopback_builder, render_json,
+    ConnectionCounter, FAKE_HF_TOKEN, Mode, ROUTER, Tally, Verdict, loopback_builder, render_json,
     serve_regardless_of_body,
 };
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
@@ -147,35 +147,16 @@ impl Pair {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Routed,
-    Direct,
+/// The credential of `mode`.
+fn token(mode: Mode) -> &'static str {
+    mode.pick(HF_TOKEN, FAL_KEY)
 }
 
-impl Mode {
-    const BOTH: [Mode; 2] = [Mode::Routed, Mode::Direct];
-
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Routed => "routed",
-            Mode::Direct => "direct",
-        }
-    }
-
-    fn token(self) -> &'static str {
-        match self {
-            Mode::Routed => HF_TOKEN,
-            Mode::Direct => FAL_KEY,
-        }
-    }
-
-    /// §2.3: routed calls send the HF token as Bearer; direct fal calls `Key <key>`.
-    fn authorization(self) -> String {
-        match self {
-            Mode::Routed => format!("Bearer {HF_TOKEN}"),
-            Mode::Direct => format!("Key {FAL_KEY}"),
-        }
+/// §2.3: routed calls send the HF token as Bearer; direct fal calls `Key <key>`.
+fn authorization(mode: Mode) -> String {
+    match mode {
+        Mode::Routed => format!("Bearer {HF_TOKEN}"),
+        Mode::Direct => format!("Key {FAL_KEY}"),
     }
 }
 
@@ -463,7 +444,7 @@ fn pinned(
 fn preview_client(mode: Mode, hub: &ConnectionCounter) -> InferenceClient {
     pinned(
         InferenceClient::builder()
-            .token(mode.token())
+            .token(token(mode))
             .hub_url(hub.url()),
     )
     .build()
@@ -477,7 +458,7 @@ fn loopback_client(
     timeout: Option<Duration>,
 ) -> InferenceClient {
     let mut builder = pinned(
-        loopback_builder(mode.token(), server)
+        loopback_builder(token(mode), server)
             .provider_host_url(Provider::FalAi, "api", server.url_for_host(API_HOST))
             .provider_host_url(Provider::FalAi, "queue", server.url_for_host(QUEUE_HOST)),
     );
@@ -615,7 +596,7 @@ fn check_common(preview: &RequestPreview, mode: Mode, what: &str) {
         render(preview),
     ] {
         assert!(
-            !shown.contains(mode.token()) && !shown.contains(SECRET_PART),
+            !shown.contains(token(mode)) && !shown.contains(SECRET_PART),
             "{what}: the credential appears in the preview:\n{shown}"
         );
     }
@@ -851,7 +832,7 @@ fn check_submit(
     assert_sent_to(sent, "POST", &expected_url(pair, mode), what);
     assert_eq!(
         sent.header("authorization"),
-        Some(mode.authorization().as_str()),
+        Some(authorization(mode).as_str()),
         "{what}: auth (§2.3)"
     );
     assert_eq!(sent.header("x-key"), None, "{what}");
@@ -1304,7 +1285,7 @@ async fn check_queue_flow(pair: Pair, mode: Mode, asset: Asset) {
         );
         assert_eq!(
             poll.header("authorization"),
-            Some(mode.authorization().as_str()),
+            Some(authorization(mode).as_str()),
             "{what}: the call's credentials"
         );
         assert!(poll.body.is_empty(), "{what}: no body");
@@ -1313,7 +1294,7 @@ async fn check_queue_flow(pair: Pair, mode: Mode, asset: Asset) {
     assert_sent_to(result, "GET", &result_url, &format!("{what}: result"));
     assert_eq!(
         result.header("authorization"),
-        Some(mode.authorization().as_str()),
+        Some(authorization(mode).as_str()),
         "{what}: result with the call's credentials"
     );
     if let Some((url, _, _)) = &script.asset {
@@ -1455,7 +1436,7 @@ async fn fal_queue_that_never_completes_times_out() {
             assert_sent_to(poll, "GET", &status_url, &what);
             assert_eq!(
                 poll.header("authorization"),
-                Some(mode.authorization().as_str()),
+                Some(authorization(mode).as_str()),
                 "{what}"
             );
         }

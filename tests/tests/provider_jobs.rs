@@ -37,7 +37,7 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayOptions, ReplayServer, header_mismatches, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    ROUTER, host_of, loopback_builder, preview_head, provider_hosts_on,
+    Mode, ROUTER, host_of, loopback_builder, preview_head, provider_hosts_on,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -136,28 +136,9 @@ impl Pair {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    Routed,
-    Direct,
-}
-
-impl Mode {
-    const BOTH: [Mode; 2] = [Mode::Routed, Mode::Direct];
-
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Routed => "routed",
-            Mode::Direct => "direct",
-        }
-    }
-
-    fn token(self) -> &'static str {
-        match self {
-            Mode::Routed => HF_TOKEN,
-            Mode::Direct => PROVIDER_KEY,
-        }
-    }
+/// The credential of `mode`.
+fn token(mode: Mode) -> &'static str {
+    mode.pick(HF_TOKEN, PROVIDER_KEY)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,7 +428,7 @@ fn pinned(builder: hf_inference::InferenceClientBuilder) -> hf_inference::Infere
 fn preview_client(mode: Mode, hub: &ReplayServer) -> InferenceClient {
     pinned(
         InferenceClient::builder()
-            .token(mode.token())
+            .token(token(mode))
             .hub_url(hub.url_for_host(HUB_HOST)),
     )
     .build()
@@ -461,7 +442,7 @@ fn loopback_client(
     mode: Mode,
     timeout: Duration,
 ) -> InferenceClient {
-    let builder = pinned(loopback_builder(mode.token(), server).timeout(timeout));
+    let builder = pinned(loopback_builder(token(mode), server).timeout(timeout));
     provider_hosts_on(builder, provider, server)
         .build()
         .expect("client")
@@ -547,7 +528,7 @@ async fn requests_of_every_pair_and_mode() {
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let shown = render(&preview);
             for text in [format!("{preview:?}"), format!("{preview}"), shown.clone()] {
-                assert!(!text.contains(mode.token()), "{what}: token shown:\n{text}");
+                assert!(!text.contains(token(mode)), "{what}: token shown:\n{text}");
                 assert!(!text.contains(SECRET_PART), "{what}: token shown:\n{text}");
             }
             assert_eq!(preview.method, "POST", "{what}");
@@ -825,7 +806,7 @@ fn script_tapes(pair: Pair, mode: Mode, script: &Script) -> Vec<Tape> {
 fn auth_of(pair: Pair, mode: Mode) -> (&'static str, String) {
     match (pair.provider(), mode) {
         (Provider::BlackForestLabs, Mode::Direct) => ("x-key", PROVIDER_KEY.to_owned()),
-        (_, mode) => ("authorization", format!("Bearer {}", mode.token())),
+        (_, mode) => ("authorization", format!("Bearer {}", token(mode))),
     }
 }
 

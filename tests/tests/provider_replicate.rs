@@ -38,7 +38,7 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, ROUTER, ROUTER_HOST, SameJson, Tally, Verdict,
+    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, Mode, ROUTER, ROUTER_HOST, SameJson, Tally, Verdict,
     loopback_builder, provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
@@ -265,26 +265,9 @@ async fn call(
 // ---------------------------------------------------------------------------------------------
 // The reference (python-client.md §3.5, §3.7), written out
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Routed,
-    Direct,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Routed => "routed",
-            Mode::Direct => "direct",
-        }
-    }
-
-    fn token(self) -> &'static str {
-        match self {
-            Mode::Routed => HF_TOKEN,
-            Mode::Direct => PROVIDER_KEY,
-        }
-    }
+/// The credential of `mode`.
+fn token(mode: Mode) -> &'static str {
+    mode.pick(HF_TOKEN, PROVIDER_KEY)
 }
 
 fn expected_url(pair: Pair, mode: Mode, versioned: bool) -> String {
@@ -476,7 +459,7 @@ async fn requests_of_every_pair_and_mode() {
                     mode.name(),
                     if versioned { ", versioned" } else { "" }
                 );
-                let token = mode.token();
+                let token = token(mode);
                 let client = preview_client(token, &hub, versioned);
                 let preview = call(&client, pair, false, &Tweaks::default())
                     .await
@@ -615,7 +598,7 @@ async fn check_on_the_wire(
     preview: &RequestPreview,
     what: &str,
 ) {
-    let token = mode.token();
+    let token = token(mode);
     let url = url::Url::parse(&preview.url).expect("preview URL");
     let host = url.host_str().expect("host").to_owned();
     let path = url.path().to_owned();
@@ -791,7 +774,7 @@ impl Scene {
     }
 
     async fn send(&self, timeout: Option<Duration>, tweaks: &Tweaks) -> Result<Out, Error> {
-        let client = wire_client(self.mode.token(), &self.server, false, timeout);
+        let client = wire_client(token(self.mode), &self.server, false, timeout);
         call(&client, self.pair, true, tweaks)
             .await
             .expect("the call is built")
@@ -995,7 +978,7 @@ async fn a_null_output_is_polled_until_the_prediction_succeeds() {
             );
             assert_eq!(
                 poll.header("authorization"),
-                Some(format!("Bearer {}", mode.token()).as_str()),
+                Some(format!("Bearer {}", token(mode)).as_str()),
                 "{mode:?}: the poll carries the call's credentials"
             );
             assert!(

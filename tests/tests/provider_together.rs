@@ -30,7 +30,7 @@ use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task}
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
 use hf_inference_tests::support::{
-    ROUTER, Tally, Verdict, host_of, loopback_builder, provider_hosts_on, render_preview,
+    Mode, ROUTER, Tally, Verdict, host_of, loopback_builder, provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
@@ -388,26 +388,9 @@ impl Req<'_> {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Routed,
-    Direct,
-}
-
-impl Mode {
-    fn token(self) -> &'static str {
-        match self {
-            Mode::Routed => HF_TOKEN,
-            Mode::Direct => PROVIDER_KEY,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Mode::Routed => "routed",
-            Mode::Direct => "direct",
-        }
-    }
+/// The credential of `mode`.
+fn token(mode: Mode) -> &'static str {
+    mode.pick(HF_TOKEN, PROVIDER_KEY)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +411,7 @@ fn pinned(
 fn preview_client(mode: Mode) -> InferenceClient {
     pinned(
         InferenceClient::builder()
-            .token(mode.token())
+            .token(token(mode))
             .hub_url(DEAD_HUB),
     )
     .build()
@@ -443,7 +426,7 @@ fn wire_client(
     timeout: Option<Duration>,
 ) -> InferenceClient {
     // Bounded even when the test does not care: a job that never ends fails instead of hanging.
-    let builder = pinned(loopback_builder(mode.token(), server))
+    let builder = pinned(loopback_builder(token(mode), server))
         .timeout(timeout.unwrap_or(Duration::from_secs(10)));
     provider_hosts_on(builder, provider, server)
         .build()
@@ -491,7 +474,7 @@ async fn requests_of_every_pair_and_mode_follow_the_reference() {
     let mut snapshots = 0;
     for pair in PAIRS {
         for mode in [Mode::Routed, Mode::Direct] {
-            let what = format!("{} {}", pair.label(), mode.as_str());
+            let what = format!("{} {}", pair.label(), mode.name());
             let client = preview_client(mode);
             let (image, image_url) = image_for(mode);
             let preview = pair
@@ -504,7 +487,7 @@ async fn requests_of_every_pair_and_mode_follow_the_reference() {
             let body = preview.body_json().expect("a JSON body");
             assert_eq!(body, pair.reference_body(&image_url), "{what}: body");
             insta::assert_snapshot!(
-                format!("{}__{}", pair.label(), mode.as_str()),
+                format!("{}__{}", pair.label(), mode.name()),
                 render_preview(&preview)
             );
             snapshots += 1;
@@ -680,7 +663,7 @@ async fn image_answers_come_back_as_the_decoded_file() {
         .filter(|p| matches!(p.task(), Task::TextToImage | Task::ImageToImage))
     {
         for mode in [Mode::Routed, Mode::Direct] {
-            let what = format!("{} {}", pair.label(), mode.as_str());
+            let what = format!("{} {}", pair.label(), mode.name());
             let client = preview_client(mode);
             let image = pair.takes_image().then(|| BinaryInput::from(tiny_png()));
             let preview = pair
@@ -715,7 +698,7 @@ async fn image_answers_come_back_as_the_decoded_file() {
             );
             assert_eq!(
                 sent[0].header("authorization"),
-                Some(format!("Bearer {}", mode.token()).as_str()),
+                Some(format!("Bearer {}", token(mode)).as_str()),
                 "{what}"
             );
             assert_eq!(
@@ -866,8 +849,8 @@ async fn a_video_job_is_polled_to_completion_and_its_file_downloaded_without_cre
         (Pair::TogetherTextToVideo, Mode::Direct),
         (Pair::TogetherImageToVideo, Mode::Routed),
     ] {
-        let what = format!("{} {}", pair.label(), mode.as_str());
-        let id = format!("job-{}-{}", pair.task(), mode.as_str());
+        let what = format!("{} {}", pair.label(), mode.name());
+        let id = format!("job-{}-{}", pair.task(), mode.name());
         let server = video_job(
             pair,
             mode,
@@ -896,7 +879,7 @@ async fn a_video_job_is_polled_to_completion_and_its_file_downloaded_without_cre
             requests.iter().all(RecordedRequest::is_matched),
             "{what}: every request matched: {requests:?}"
         );
-        let bearer = format!("Bearer {}", mode.token());
+        let bearer = format!("Bearer {}", token(mode));
         let request_host = host_of(&pair.url(mode));
         let (_, route) = pair.host_and_route();
         let prefix = match mode {

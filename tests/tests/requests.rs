@@ -26,7 +26,7 @@ use hf_inference::types::chat_completion::{
     ChatCompletionInputGrammarType, ChatCompletionInputJsonSchemaConfig, ChatCompletionInputMessage,
 };
 use hf_inference::{Error, InferenceClient, Provider, ProviderChoice, RequestPreview, Task};
-use hf_inference_tests::support::{ConnectionCounter, ROUTER, render_preview};
+use hf_inference_tests::support::{ConnectionCounter, Mode, ROUTER, render_preview};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -249,26 +249,9 @@ fn text_generation_reference(provider: Provider) -> TextGenerationReference {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    Routed,
-    Direct,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Routed => "routed",
-            Mode::Direct => "direct",
-        }
-    }
-
-    fn token(self) -> &'static str {
-        match self {
-            Mode::Routed => HF_TOKEN,
-            Mode::Direct => PROVIDER_KEY,
-        }
-    }
+/// The credential of `mode`.
+fn token(mode: Mode) -> &'static str {
+    mode.pick(HF_TOKEN, PROVIDER_KEY)
 }
 
 fn expected_url(provider: Provider, mode: Mode, direct_base: Option<&str>, route: &str) -> String {
@@ -553,7 +536,7 @@ async fn chat_completion_on_every_provider_and_mode() {
     for &provider in providers {
         let reference = chat_reference(provider);
         for mode in chat_modes(provider, &reference) {
-            let token = mode.token();
+            let token = token(mode);
             let what = format!("chat-completion on {provider} ({})", mode.name());
             let client = preview_client(token, &hub);
             let plain_preview = chat_request(&client, provider, false)
@@ -751,7 +734,7 @@ async fn text_generation_on_every_provider_and_mode() {
             modes.push(Mode::Direct);
         }
         for mode in modes {
-            let token = mode.token();
+            let token = token(mode);
             let what = format!("text-generation on {provider} ({})", mode.name());
             let client = preview_client(token, &hub);
             let preview = text_generation_request(&client, provider)

@@ -52,7 +52,7 @@ use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::expect;
 use hf_inference_tests::replay::ReplayServer;
 use hf_inference_tests::support::{
-    ConnectionCounter, ROUTER, ROUTER_HOST, SameJson, loopback_builder, preview_head,
+    ConnectionCounter, Mode, ROUTER, ROUTER_HOST, SameJson, loopback_builder, preview_head,
     provider_hosts_on, render_json,
 };
 use hf_inference_tests::tapes::{InputCache, Tape, inputs_dir, tapes_dir, workspace_root};
@@ -379,26 +379,9 @@ fn reference(task: Task, provider: Provider) -> Reference {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    Routed,
-    Direct,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Routed => "routed",
-            Mode::Direct => "direct",
-        }
-    }
-
-    fn token(self) -> &'static str {
-        match self {
-            Mode::Routed => HF_TOKEN,
-            Mode::Direct => PROVIDER_KEY,
-        }
-    }
+/// The credential of `mode`.
+fn token(mode: Mode) -> &'static str {
+    mode.pick(HF_TOKEN, PROVIDER_KEY)
 }
 
 /// The modes of a pair per the reference, cross-checked against the table.
@@ -695,7 +678,7 @@ async fn json_tasks_on_every_provider_and_mode() {
             let reference = reference(task, provider);
             for mode in modes(provider, &reference) {
                 let what = format!("{task} on {provider} ({})", mode.name());
-                let token = mode.token();
+                let token = token(mode);
                 let client = preview_client(token, &hub);
                 let preview = call(&client, task, provider, false)
                     .await
@@ -773,7 +756,7 @@ async fn check_on_the_wire(
     hub: &ConnectionCounter,
     what: &str,
 ) {
-    let token = mode.token();
+    let token = token(mode);
     let url = url::Url::parse(&preview.url).expect("preview URL");
     let host = url.host_str().expect("host").to_owned();
     let path = url.path().to_owned();
@@ -1775,7 +1758,7 @@ async fn binary_and_file_tasks_on_every_provider_and_mode() {
         for &mode in modes {
             for variant in variants(task, provider) {
                 let what = format!("{task} on {provider} ({}, {})", mode.name(), variant.name());
-                let token = mode.token();
+                let token = token(mode);
                 let client = preview_client(token, &hub);
                 let preview = media_call(&client, task, provider, variant, None, false)
                     .await
@@ -1874,7 +1857,7 @@ async fn media_on_the_wire(
     hub: &ConnectionCounter,
     what: &str,
 ) {
-    let token = mode.token();
+    let token = token(mode);
     let url = url::Url::parse(&preview.url).expect("preview URL");
     let host = url.host_str().expect("host").to_owned();
     let path = url.path().to_owned();
@@ -2080,7 +2063,7 @@ async fn provider_specific_pairs() {
         let mut states = Vec::new();
         for mode in modes {
             let what = format!("{task} on {provider} ({})", mode.name());
-            let client = preview_client(mode.token(), &hub);
+            let client = preview_client(token(mode), &hub);
             match any_call(&client, task, provider, None, false).await {
                 Err(Error::NotImplemented { .. }) => {
                     let named = check_refused(task, provider, mode, &what).await;
@@ -2149,7 +2132,7 @@ async fn check_refused(task: Task, provider: Provider, mode: Mode, what: &str) -
         );
         let counter = ConnectionCounter::start();
         let mut builder = InferenceClient::builder()
-            .token(mode.token())
+            .token(token(mode))
             .hub_url(counter.url())
             .router_url(counter.url())
             .retry_policy(RetryPolicy::disabled());
@@ -2215,7 +2198,7 @@ async fn check_adapter_request(
     hub: &ConnectionCounter,
     what: &str,
 ) {
-    let token = mode.token();
+    let token = token(mode);
     let path = route.route.replace("{id}", &pinned_id(task, provider));
     let expected_url = match mode {
         Mode::Routed => {
