@@ -598,6 +598,14 @@ impl InferenceClient {
             (ProviderChoice::Auto, Some(model)) if task == Task::ChatCompletion => {
                 return self.auto_router_target(task, model.clone());
             }
+            // No provider serves the task: say so before asking the Hub anything.
+            (ProviderChoice::Auto, Some(_)) if task.providers().is_empty() => {
+                return Err(Error::ProviderNotSupported {
+                    provider: "auto".into(),
+                    task: task.as_str().to_owned(),
+                    supported: Vec::new(),
+                });
+            }
             (ProviderChoice::Auto, Some(model)) => {
                 self.auto_provider(task, model, call.engine_speaks).await?
             }

@@ -399,3 +399,27 @@ async fn openai_with_a_hugging_face_token() {
     );
     assert_eq!(counter.connections(), 0);
 }
+
+#[tokio::test]
+async fn a_task_no_provider_serves_fails_before_the_hub_lookup() {
+    let counter = hf_inference_tests::support::ConnectionCounter::start();
+    let client = hf_inference::InferenceClient::builder()
+        .token("hf_badInputToken0123456789abcdef")
+        .hub_url(counter.url())
+        .router_url(counter.url())
+        .build()
+        .unwrap();
+    let table = hf_inference::types::tabular::TabularData::new().column("x", ["1"]);
+    let err = client
+        .tabular_regression(table)
+        .model("org/model")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, hf_inference::Error::ProviderNotSupported { supported, .. } if supported.is_empty()),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no provider supports it"), "{err}");
+    assert_eq!(counter.connections(), 0, "nothing was sent");
+}
