@@ -436,20 +436,24 @@ pub struct Replayed<O> {
     pub outcome: O,
 }
 
-/// Replays a call on `server`, which serves `tape`: `attempt` builds a client on the server and
-/// makes the call (`Err`: it could not). When the tape did not answer the SDK's request (the
-/// request differs from the recording), the recorded answer is served on the SDK's path
-/// regardless of body ([`serve_regardless_of_body`]) and the call is made again, so that the
-/// answer is checked all the same. `describe` tells what a call returned, for the failure "no
-/// inference request".
+/// Replays the call of `tape` on a [`ReplayServer`] serving it (and its provider mapping on the
+/// Hub listener when `via_hub`): `attempt` builds a client on the server and makes the call
+/// (`Err`: it could not). When the tape did not answer the SDK's request (the request differs
+/// from the recording), the recorded answer is served on the SDK's path regardless of body
+/// ([`serve_regardless_of_body`]) and the call is made again, so that the answer is checked all
+/// the same. `describe` tells what a call returned, for the failure "no inference request".
 pub async fn replay_call<O>(
     tape: &Tape,
-    server: &ReplayServer,
     via_hub: bool,
-    attempt: impl AsyncFn() -> Result<O, String>,
+    attempt: impl AsyncFn(&ReplayServer) -> Result<O, String>,
     describe: impl Fn(&O) -> String,
 ) -> Result<Replayed<O>, Verdict> {
-    let first = attempt().await.map_err(Verdict::Fail)?;
+    let server = ReplayServer::start([tape])
+        .map_err(|e| Verdict::Fail(format!("cannot start the replay server: {e}")))?;
+    if via_hub {
+        server.add_provider_mappings([tape]);
+    }
+    let first = attempt(&server).await.map_err(Verdict::Fail)?;
     let Some((sent, request_problems)) = inference_request(server.requests(), via_hub) else {
         return Err(Verdict::Fail(format!(
             "the SDK sent no inference request; it returned {}",
@@ -459,15 +463,39 @@ pub async fn replay_call<O>(
     let outcome = if sent.matched.as_deref() == Some(tape.file_name.as_str()) {
         first
     } else {
-        serve_regardless_of_body(server, tape, &sent);
+        serve_regardless_of_body(&server, tape, &sent);
         server.clear_requests();
-        attempt().await.map_err(Verdict::Fail)?
+        attempt(&server).await.map_err(Verdict::Fail)?
     };
     Ok(Replayed {
         sent,
         request_problems,
         outcome,
     })
+}
+
+/// How the request the SDK sent compares with the recording of a final-spec tape.
+#[derive(Debug)]
+pub enum RequestCheck {
+    Matched,
+    /// It differs only by documented deliberate differences (the reasons).
+    Deliberate(Vec<String>),
+    /// It differs otherwise (the problems).
+    Mismatch(Vec<String>),
+}
+
+impl RequestCheck {
+    /// `Mismatch` when there are `problems`, else `Deliberate` when there are `deliberate`
+    /// differences, else `Matched`.
+    pub fn new(problems: Vec<String>, deliberate: Vec<String>) -> Self {
+        if !problems.is_empty() {
+            RequestCheck::Mismatch(problems)
+        } else if !deliberate.is_empty() {
+            RequestCheck::Deliberate(deliberate)
+        } else {
+            RequestCheck::Matched
+        }
+    }
 }
 
 /// The message(s) a server put in a recorded error body: a JSON string; `error` (a string, an

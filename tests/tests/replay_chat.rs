@@ -42,7 +42,7 @@ use hf_inference_tests::replay::{
     RecordedRequest, ReplayServer, header_mismatches, json_diff, percent_decode, query_pairs,
 };
 use hf_inference_tests::support::{
-    Replayed, SameJson, Tally, Verdict, auth_problem, check_error_answer, fake_token,
+    Replayed, RequestCheck, SameJson, Tally, Verdict, auth_problem, check_error_answer, fake_token,
     loopback_builder, provider_hosts_on, replay_call, response_unless_problems,
 };
 use hf_inference_tests::tapes::{Tape, group_by_test, tapes_dir};
@@ -752,13 +752,6 @@ fn check_response(tape: &Tape, call: &Call, outcome: &Outcome) -> Result<String,
     Ok(checked.join("; "))
 }
 
-/// The request-level result for a final-spec tape.
-enum RequestCheck {
-    Matched,
-    Deliberate(Vec<&'static str>),
-    Mismatch(Vec<String>),
-}
-
 /// Compares the inference request the SDK sent with the recording.
 fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestCheck {
     let mut problems = Vec::new();
@@ -816,8 +809,8 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
                     }
                     match DELIBERATE.iter().find(|d| (d.applies)(&ctx, key)) {
                         Some(d) => {
-                            if !deliberate.contains(&d.reason) {
-                                deliberate.push(d.reason);
+                            if !deliberate.iter().any(|r| r == d.reason) {
+                                deliberate.push(d.reason.to_owned());
                             }
                         }
                         None => problems.push(match (r, s) {
@@ -858,13 +851,7 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
     }
     problems.extend(header_mismatches(tape, sent));
     problems.extend(auth_problem(tape, call.token(), sent));
-    if !problems.is_empty() {
-        RequestCheck::Mismatch(problems)
-    } else if !deliberate.is_empty() {
-        RequestCheck::Deliberate(deliberate)
-    } else {
-        RequestCheck::Matched
-    }
+    RequestCheck::new(problems, deliberate)
 }
 
 /// Replays one tape.
@@ -874,10 +861,6 @@ async fn replay(tape: &Tape, template: Option<&Tape>) -> Verdict {
         Err(Ok(reason)) => return Verdict::NotApplicable(reason),
         Err(Err(reason)) => return Verdict::Fail(format!("cannot derive the call: {reason}")),
     };
-    let server = match ReplayServer::start([tape]) {
-        Ok(s) => s,
-        Err(e) => return Verdict::Fail(format!("cannot start the replay server: {e}")),
-    };
     let via_hub = matches!(
         &call.route,
         Route::Hub {
@@ -885,21 +868,18 @@ async fn replay(tape: &Tape, template: Option<&Tape>) -> Verdict {
             ..
         }
     );
-    if via_hub {
-        server.add_provider_mappings([tape]);
-    }
 
     // The server answers only a request that matches the recording; the answer is checked
     // whatever the request.
-    let attempt = async || {
-        let client = client_for(&call, &server)?;
+    let attempt = async |server: &ReplayServer| {
+        let client = client_for(&call, server)?;
         Ok(run(&call, &client).await)
     };
     let Replayed {
         sent,
         mut request_problems,
         outcome,
-    } = match replay_call(tape, &server, via_hub, attempt, Outcome::describe).await {
+    } = match replay_call(tape, via_hub, attempt, Outcome::describe).await {
         Ok(replayed) => replayed,
         Err(verdict) => return verdict,
     };

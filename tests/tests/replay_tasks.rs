@@ -113,7 +113,7 @@ use hf_inference_tests::replay::{
     query_pairs,
 };
 use hf_inference_tests::support::{
-    Replayed, SameJson, Tally, Verdict, auth_problem, check_error_answer, fake_token,
+    Replayed, RequestCheck, SameJson, Tally, Verdict, auth_problem, check_error_answer, fake_token,
     loopback_builder, provider_hosts_on, replay_call, response_unless_problems,
 };
 use hf_inference_tests::tapes::{
@@ -1964,13 +1964,6 @@ fn check_file(tape: &Tape, blob: &Blob) -> Result<String, String> {
 // ---------------------------------------------------------------------------------------------
 // Request checks
 
-/// The request-level result for a final-spec tape.
-enum RequestCheck {
-    Matched,
-    Deliberate(Vec<String>),
-    Mismatch(Vec<String>),
-}
-
 /// The headers the JS client set explicitly, compared with what the SDK sent: `Content-Type` by
 /// media type, others exactly; a header of [`HEADER_DIFFERENCES`] not sent is deliberate.
 fn check_headers(tape: &Tape, sent: &RecordedRequest, deliberate: &mut Vec<String>) -> Vec<String> {
@@ -2152,13 +2145,7 @@ fn check_request(tape: &Tape, call: &Call, sent: &RecordedRequest) -> RequestChe
     problems.extend(check_headers(tape, sent, &mut deliberate));
     problems.extend(check_body_content_type(tape, sent, &mut deliberate));
     problems.extend(auth_problem(tape, call.token(), sent));
-    if !problems.is_empty() {
-        RequestCheck::Mismatch(problems)
-    } else if !deliberate.is_empty() {
-        RequestCheck::Deliberate(deliberate)
-    } else {
-        RequestCheck::Matched
-    }
+    RequestCheck::new(problems, deliberate)
 }
 
 /// How the legacy recording's URL differs from today's route, for the `N/A` line.
@@ -2191,19 +2178,12 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
         Err(Ok(reason)) => return Verdict::NotApplicable(reason),
         Err(Err(reason)) => return Verdict::Fail(format!("cannot derive the call: {reason}")),
     };
-    let server = match ReplayServer::start([tape]) {
-        Ok(s) => s,
-        Err(e) => return Verdict::Fail(format!("cannot start the replay server: {e}")),
-    };
     let via_hub = matches!(&call.pin, Some(Pin { via_hub: true, .. }));
-    if via_hub {
-        server.add_provider_mappings([tape]);
-    }
 
     // The server answers only a request that matches the recording; the answer is checked
     // whatever the request.
-    let attempt = async || {
-        let client = client_for(&call, &server)?;
+    let attempt = async |server: &ReplayServer| {
+        let client = client_for(&call, server)?;
         match run(&call, &client).await {
             Outcome::Invalid(why) => Err(format!("the call could not be built: {why}")),
             outcome => Ok(outcome),
@@ -2213,7 +2193,7 @@ async fn replay(tape: &Tape, group: &[&Tape]) -> Verdict {
         sent,
         mut request_problems,
         outcome,
-    } = match replay_call(tape, &server, via_hub, attempt, Outcome::describe).await {
+    } = match replay_call(tape, via_hub, attempt, Outcome::describe).await {
         Ok(replayed) => replayed,
         Err(verdict) => return verdict,
     };
