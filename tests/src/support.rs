@@ -120,6 +120,22 @@ impl Mode {
     }
 }
 
+/// The modes the reference gives `provider` (`routed`; `direct`: it names a direct host),
+/// asserted to be those of the provider table.
+pub fn reference_modes(provider: Provider, routed: bool, direct: bool) -> Vec<Mode> {
+    let spec = provider.spec();
+    assert_eq!(spec.is_routed(), routed, "{provider}: routed support");
+    assert_eq!(spec.is_direct(), direct, "{provider}: direct support");
+    let mut modes = Vec::new();
+    if routed {
+        modes.push(Mode::Routed);
+    }
+    if direct {
+        modes.push(Mode::Direct);
+    }
+    modes
+}
+
 // ---------------------------------------------------------------------------------------------
 // Clients on loopback
 

@@ -26,7 +26,9 @@ use hf_inference::types::chat_completion::{
     ChatCompletionInputGrammarType, ChatCompletionInputJsonSchemaConfig, ChatCompletionInputMessage,
 };
 use hf_inference::{Error, InferenceClient, Provider, ProviderChoice, RequestPreview, Task};
-use hf_inference_tests::support::{ConnectionCounter, Mode, ROUTER, render_preview};
+use hf_inference_tests::support::{
+    ConnectionCounter, Mode, ROUTER, reference_modes, render_preview,
+};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -497,29 +499,6 @@ fn key_set(body: &Value) -> BTreeSet<&str> {
     keys(body).into_iter().collect()
 }
 
-/// The modes a chat provider supports per the reference, cross-checked against the table.
-fn chat_modes(provider: Provider, reference: &ChatReference) -> Vec<Mode> {
-    let spec = provider.spec();
-    assert_eq!(
-        spec.is_routed(),
-        reference.routed,
-        "{provider}: routed support"
-    );
-    assert_eq!(
-        spec.is_direct(),
-        reference.direct_base.is_some(),
-        "{provider}: direct support"
-    );
-    let mut modes = Vec::new();
-    if reference.routed {
-        modes.push(Mode::Routed);
-    }
-    if reference.direct_base.is_some() {
-        modes.push(Mode::Direct);
-    }
-    modes
-}
-
 // ---------------------------------------------------------------------------------------------
 // chat-completion
 
@@ -535,7 +514,8 @@ async fn chat_completion_on_every_provider_and_mode() {
     let mut snapshots = 0;
     for &provider in providers {
         let reference = chat_reference(provider);
-        for mode in chat_modes(provider, &reference) {
+        let modes = reference_modes(provider, reference.routed, reference.direct_base.is_some());
+        for mode in modes {
             let token = token(mode);
             let what = format!("chat-completion on {provider} ({})", mode.name());
             let client = preview_client(token, &hub);
@@ -722,18 +702,8 @@ async fn text_generation_on_every_provider_and_mode() {
     let mut snapshots = 0;
     for &provider in providers {
         let reference = text_generation_reference(provider);
-        let spec = provider.spec();
-        assert!(spec.is_routed(), "{provider}: routed support");
-        assert_eq!(
-            spec.is_direct(),
-            reference.direct_base.is_some(),
-            "{provider}: direct support"
-        );
-        let mut modes = vec![Mode::Routed];
-        if reference.direct_base.is_some() {
-            modes.push(Mode::Direct);
-        }
-        for mode in modes {
+        // Every text-generation provider is routed.
+        for mode in reference_modes(provider, true, reference.direct_base.is_some()) {
             let token = token(mode);
             let what = format!("text-generation on {provider} ({})", mode.name());
             let client = preview_client(token, &hub);

@@ -53,7 +53,7 @@ use hf_inference_tests::expect;
 use hf_inference_tests::replay::ReplayServer;
 use hf_inference_tests::support::{
     ConnectionCounter, Mode, ROUTER, ROUTER_HOST, SameJson, loopback_builder, preview_head,
-    provider_hosts_on, render_json,
+    provider_hosts_on, reference_modes, render_json,
 };
 use hf_inference_tests::tapes::{InputCache, Tape, inputs_dir, tapes_dir, workspace_root};
 use serde::Serialize;
@@ -384,29 +384,6 @@ fn token(mode: Mode) -> &'static str {
     mode.pick(HF_TOKEN, PROVIDER_KEY)
 }
 
-/// The modes of a pair per the reference, cross-checked against the table.
-fn modes(provider: Provider, reference: &Reference) -> Vec<Mode> {
-    let spec = provider.spec();
-    assert_eq!(
-        spec.is_routed(),
-        reference.routed,
-        "{provider}: routed support"
-    );
-    assert_eq!(
-        spec.is_direct(),
-        reference.direct_base.is_some(),
-        "{provider}: direct support"
-    );
-    let mut modes = Vec::new();
-    if reference.routed {
-        modes.push(Mode::Routed);
-    }
-    if reference.direct_base.is_some() {
-        modes.push(Mode::Direct);
-    }
-    modes
-}
-
 fn expected_url(provider: Provider, mode: Mode, reference: &Reference) -> String {
     match mode {
         Mode::Routed => format!("{ROUTER}/{provider}{}", reference.route),
@@ -676,7 +653,9 @@ async fn json_tasks_on_every_provider_and_mode() {
                 continue;
             }
             let reference = reference(task, provider);
-            for mode in modes(provider, &reference) {
+            let modes =
+                reference_modes(provider, reference.routed, reference.direct_base.is_some());
+            for mode in modes {
                 let what = format!("{task} on {provider} ({})", mode.name());
                 let token = token(mode);
                 let client = preview_client(token, &hub);
@@ -1746,16 +1725,8 @@ async fn binary_and_file_tasks_on_every_provider_and_mode() {
             continue;
         }
         // hf-inference: the router only (§2.3); the OpenAI speech providers: both modes.
-        let spec = provider.spec();
         let hf = provider == Provider::HfInference;
-        assert!(spec.is_routed(), "{provider}: routed support");
-        assert_eq!(spec.is_direct(), !hf, "{provider}: direct support");
-        let modes: &[Mode] = if hf {
-            &[Mode::Routed]
-        } else {
-            &[Mode::Routed, Mode::Direct]
-        };
-        for &mode in modes {
+        for mode in reference_modes(provider, true, !hf) {
             for variant in variants(task, provider) {
                 let what = format!("{task} on {provider} ({}, {})", mode.name(), variant.name());
                 let token = token(mode);
