@@ -185,6 +185,44 @@ pub fn provider_hosts_on(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Asserts that `err` is `Error::Http` with `status` and a server message containing `message`.
+pub fn assert_http_error(err: &Error, status: u16, message: &str, what: &str) {
+    assert!(matches!(err, Error::Http(_)), "{what}: {err:?}");
+    assert_eq!(err.status(), Some(status), "{what}");
+    let got = err
+        .http_context()
+        .and_then(|c| c.server_message.clone())
+        .unwrap_or_default();
+    assert!(
+        got.contains(message),
+        "{what}: the server's message, got {got:?}"
+    );
+}
+
+/// Asserts that `err` is `Error::JobTimeout` of `provider`'s job `job_id` after `after`, and that
+/// its message names the job.
+pub fn assert_job_timeout(err: &Error, provider: &str, job_id: &str, after: Duration, what: &str) {
+    match err {
+        Error::JobTimeout {
+            provider: p,
+            job_id: j,
+            after: a,
+        } => {
+            assert_eq!(p, provider, "{what}: the provider");
+            assert_eq!(j, job_id, "{what}: the job id");
+            assert_eq!(*a, after, "{what}: the timeout");
+        }
+        other => panic!("{what}: expected Error::JobTimeout, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains(job_id),
+        "{what}: the message names the job: {err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Previews as snapshots
 
 /// The head of a preview's snapshot: `METHOD URL`, the headers sorted by name (the SDK version in

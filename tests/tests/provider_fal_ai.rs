@@ -38,8 +38,8 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    ConnectionCounter, FAKE_HF_TOKEN, Mode, ROUTER, Tally, Verdict, loopback_builder, render_json,
-    serve_regardless_of_body,
+    ConnectionCounter, FAKE_HF_TOKEN, Mode, ROUTER, Tally, Verdict, assert_http_error,
+    assert_job_timeout, loopback_builder, render_json, serve_regardless_of_body,
 };
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
 use serde::Serialize;
@@ -1066,16 +1066,7 @@ async fn fal_sync_tasks_on_the_wire() {
             Err(e) => e,
             Ok(out) => panic!("{what}: a 422 answered {out:?}"),
         };
-        assert!(matches!(err, Error::Http(_)), "{what}: {err:?}");
-        assert_eq!(err.status(), Some(422), "{what}");
-        let message = err
-            .http_context()
-            .and_then(|c| c.server_message.clone())
-            .unwrap_or_default();
-        assert!(
-            message.contains("value is not a valid enumeration member"),
-            "{what}: the server's message, got {message:?}"
-        );
+        assert_http_error(&err, 422, "value is not a valid enumeration member", &what);
         assert_eq!(server.requests().len(), 1, "{what}: no retry");
         assert!(!err.to_string().contains(SECRET_PART), "{what}: {err}");
 
@@ -1407,22 +1398,7 @@ async fn fal_queue_that_never_completes_times_out() {
             Err(e) => e,
             Ok(out) => panic!("{what}: answered {out:?}"),
         };
-        match &err {
-            Error::JobTimeout {
-                provider,
-                job_id,
-                after,
-            } => {
-                assert_eq!(provider, "fal-ai", "{what}");
-                assert_eq!(job_id, &script.request_id, "{what}: the request id");
-                assert_eq!(*after, timeout, "{what}: the client's timeout");
-            }
-            other => panic!("{what}: expected Error::JobTimeout, got {other:?}"),
-        }
-        assert!(
-            err.to_string().contains(&script.request_id),
-            "{what}: the message names the request: {err}"
-        );
+        assert_job_timeout(&err, "fal-ai", &script.request_id, timeout, &what);
         assert!(elapsed < Duration::from_secs(5), "{what}: took {elapsed:?}");
         let requests = server.requests();
         let (status_url, result_url) = expected_queue_urls(pair, mode, &script.request_id);
@@ -1477,16 +1453,7 @@ async fn fal_queue_failures_are_typed() {
             Err(e) => e,
             Ok(out) => panic!("{what}: answered {out:?}"),
         };
-        assert!(matches!(err, Error::Http(_)), "{what}: {err:?}");
-        assert_eq!(err.status(), Some(422), "{what}");
-        let message = err
-            .http_context()
-            .and_then(|c| c.server_message.clone())
-            .unwrap_or_default();
-        assert!(
-            message.contains("Could not download the image"),
-            "{what}: {message:?}"
-        );
+        assert_http_error(&err, 422, "Could not download the image", &what);
         assert!(!err.to_string().contains(SECRET_PART), "{what}: {err}");
 
         // A submit answer without `request_id` (§3.4 step 1: an error, no polling).

@@ -37,7 +37,7 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayOptions, ReplayServer, header_mismatches, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    Mode, ROUTER, host_of, loopback_builder, preview_head, provider_hosts_on,
+    Mode, ROUTER, assert_job_timeout, host_of, loopback_builder, preview_head, provider_hosts_on,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -1043,19 +1043,8 @@ async fn a_job_that_never_finishes_times_out_with_its_id() {
                 .await
                 .expect_err("a job that never finishes");
             let elapsed = started.elapsed();
-            match &err {
-                Error::JobTimeout {
-                    provider,
-                    job_id,
-                    after,
-                } => {
-                    assert_eq!(provider, pair.provider().as_str(), "{what}");
-                    assert_eq!(job_id, script.job_id, "{what}");
-                    assert_eq!(*after, timeout, "{what}");
-                }
-                other => panic!("{what}: expected JobTimeout, got {other:?}"),
-            }
-            assert!(err.to_string().contains(script.job_id), "{what}: {err}");
+            let provider = pair.provider();
+            assert_job_timeout(&err, provider.as_str(), script.job_id, timeout, &what);
             assert!(elapsed < Duration::from_secs(3), "{what}: {elapsed:?}");
             let polls = server
                 .requests()

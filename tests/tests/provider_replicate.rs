@@ -39,7 +39,7 @@ use hf_inference_tests::replay::{
 };
 use hf_inference_tests::support::{
     FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, Mode, ROUTER, ROUTER_HOST, SameJson, Tally, Verdict,
-    loopback_builder, provider_hosts_on, render_preview,
+    assert_http_error, assert_job_timeout, loopback_builder, provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -729,16 +729,7 @@ async fn check_on_the_wire(
         Ok(_) => panic!("{what}: HTTP 422 answered a value"),
         Err(e) => panic!("{what}: {e}"),
     };
-    assert!(matches!(err, Error::Http(_)), "{what}: {err:?}");
-    assert_eq!(err.status(), Some(422), "{what}");
-    let message = err
-        .http_context()
-        .and_then(|c| c.server_message.clone())
-        .unwrap_or_default();
-    assert!(
-        message.contains("prompt is required"),
-        "{what}: server message {message:?}"
-    );
+    assert_http_error(&err, 422, "prompt is required", what);
     assert_eq!(server.requests().len(), 1, "{what}: no retry, no download");
 }
 
@@ -918,18 +909,9 @@ async fn a_null_output_with_nothing_to_poll_is_a_timeout_with_the_prediction_id(
             )),
             &[],
         );
-        match expect_error(scene.send(None, &Tweaks::default()).await) {
-            Error::JobTimeout {
-                provider,
-                job_id,
-                after,
-            } => {
-                assert_eq!(provider, "replicate");
-                assert_eq!(job_id, ID);
-                assert_eq!(after, Duration::from_secs(60), "Replicate's wait");
-            }
-            other => panic!("{pair:?}: expected Error::JobTimeout, got {other:?}"),
-        }
+        let err = expect_error(scene.send(None, &Tweaks::default()).await);
+        let what = format!("{pair:?}: Replicate's wait");
+        assert_job_timeout(&err, "replicate", ID, Duration::from_secs(60), &what);
         assert_eq!(scene.requests().len(), 1, "{pair:?}: nothing else is sent");
     }
 }
@@ -1006,18 +988,9 @@ async fn a_stuck_prediction_times_out_at_the_job_deadline_with_its_id() {
     );
     let deadline = Duration::from_millis(400);
     let started = std::time::Instant::now();
-    match expect_error(scene.send(Some(deadline), &fast()).await) {
-        Error::JobTimeout {
-            provider,
-            job_id,
-            after,
-        } => {
-            assert_eq!(provider, "replicate");
-            assert_eq!(job_id, ID);
-            assert_eq!(after, deadline, "the client's timeout bounds the job");
-        }
-        other => panic!("expected Error::JobTimeout, got {other:?}"),
-    }
+    let err = expect_error(scene.send(Some(deadline), &fast()).await);
+    let what = "the client's timeout bounds the job";
+    assert_job_timeout(&err, "replicate", ID, deadline, what);
     assert!(started.elapsed() < Duration::from_secs(5), "bounded");
     let polls = scene.requests().len() - 1;
     assert!(polls >= 2, "it polled ({polls} polls)");

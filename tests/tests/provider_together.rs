@@ -30,7 +30,8 @@ use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task}
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
 use hf_inference_tests::support::{
-    Mode, ROUTER, Tally, Verdict, host_of, loopback_builder, provider_hosts_on, render_preview,
+    Mode, ROUTER, Tally, Verdict, assert_job_timeout, host_of, loopback_builder, provider_hosts_on,
+    render_preview,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
@@ -975,19 +976,7 @@ async fn a_video_job_that_never_completes_times_out_with_its_id() {
     .expect("the job must end by itself, bounded by the client timeout")
     .unwrap_err();
     let elapsed = started.elapsed();
-    match &err {
-        Error::JobTimeout {
-            provider,
-            job_id,
-            after,
-        } => {
-            assert_eq!(provider, "together");
-            assert_eq!(job_id, id);
-            assert_eq!(*after, timeout);
-        }
-        other => panic!("expected Error::JobTimeout, got {other:?}"),
-    }
-    assert!(err.to_string().contains(id), "{err}");
+    assert_job_timeout(&err, "together", id, timeout, "a job that never ends");
     assert!(elapsed < Duration::from_secs(5), "bounded: {elapsed:?}");
     let polls = server
         .requests()
