@@ -9,9 +9,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use hf_inference::http::retry::RetryPolicy;
 use hf_inference::{Error, InferenceClient, InferenceClientBuilder, Provider, RequestPreview};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::replay::{HUB_HOST, RecordedRequest, ReplayServer, placeholder_bytes};
 use crate::tapes::{Tape, TapeResponse};
@@ -327,6 +328,83 @@ impl SameJson {
             )),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic tapes
+
+/// What a synthetic tape expects of the request body.
+#[derive(Debug, Clone)]
+pub enum BodyExpect {
+    /// This JSON document (key order, whitespace and `1` vs `1.0` do not matter).
+    Json(Value),
+    /// No body.
+    Empty,
+    /// Any body (another check looks at it).
+    Any,
+}
+
+/// What a synthetic tape answers.
+#[derive(Debug, Clone)]
+pub enum Reply<'a> {
+    /// A JSON document.
+    Json(Value),
+    /// These bytes, of this content type.
+    Bytes(&'a str, &'a [u8]),
+    /// A body of this content type that was not recorded: the replay server serves its
+    /// placeholder bytes ([`placeholder_bytes`]).
+    Unrecorded(&'a str),
+}
+
+/// A tape made up by a test: the [`ReplayServer`] answers `status` and `reply` to `method url`
+/// when the body is as `body` says. Tapes of the same request are served in `step` order, the
+/// last one repeated. `name` is its file name: what [`RecordedRequest::matched`] reports.
+pub fn synthetic_tape(
+    name: &str,
+    step: u32,
+    method: &str,
+    url: &str,
+    body: BodyExpect,
+    status: u16,
+    reply: Reply<'_>,
+) -> Tape {
+    let mut request = json!({"method": method, "url": url});
+    match body {
+        BodyExpect::Json(value) => {
+            request["body_kind"] = json!("json");
+            request["body_json"] = value;
+        }
+        BodyExpect::Empty => request["body_kind"] = json!("none"),
+        BodyExpect::Any => request["body_kind"] = json!("unknown"),
+    }
+    let mut response = json!({"status": status});
+    match reply {
+        Reply::Json(value) => {
+            response["headers"] = json!({"content-type": "application/json"});
+            response["body_json"] = value;
+        }
+        Reply::Bytes(content_type, bytes) => {
+            response["headers"] = json!({"content-type": content_type});
+            response["body_base64"] =
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+        }
+        Reply::Unrecorded(content_type) => {
+            response["headers"] = json!({"content-type": content_type});
+        }
+    }
+    let mut tape: Tape = serde_json::from_value(json!({
+        "id": name,
+        "provider": "synthetic",
+        "task": "synthetic",
+        "mode": "direct",
+        "in_final_spec": true,
+        "request": request,
+        "response": response,
+        "test": {"name": "synthetic", "spec": "final", "step": step},
+    }))
+    .expect("a synthetic tape");
+    tape.file_name = name.to_owned();
+    tape
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,8 +38,9 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    ConnectionCounter, FAKE_HF_TOKEN, Mode, ROUTER, Tally, Verdict, assert_http_error,
-    assert_job_timeout, loopback_builder, render_json, serve_regardless_of_body,
+    self, BodyExpect, ConnectionCounter, FAKE_HF_TOKEN, Mode, ROUTER, Tally, Verdict,
+    assert_http_error, assert_job_timeout, loopback_builder, render_json, serve_regardless_of_body,
+    synthetic_tape,
 };
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
 use serde::Serialize;
@@ -486,38 +487,12 @@ fn synthetic(
     body: Option<&Value>,
     reply: Reply<'_>,
 ) -> Tape {
-    let mut request = json!({"method": method, "url": url, "headers": {}});
-    match body {
-        Some(body) => {
-            request["body_kind"] = json!("json");
-            request["body_json"] = body.clone();
-        }
-        None => request["body_kind"] = json!("none"),
-    }
-    let answer = match reply {
-        Reply::Json(status, json) => json!({
-            "status": status,
-            "headers": {"content-type": "application/json"},
-            "body_json": json
-        }),
-        Reply::File(content_type, bytes) => json!({
-            "status": 200,
-            "headers": {"content-type": content_type},
-            "body_base64": b64(bytes)
-        }),
+    let body = body.map_or(BodyExpect::Empty, |body| BodyExpect::Json(body.clone()));
+    let (status, reply) = match reply {
+        Reply::Json(status, json) => (status, support::Reply::Json(json.clone())),
+        Reply::File(content_type, bytes) => (200, support::Reply::Bytes(content_type, bytes)),
     };
-    let mut tape: Tape = serde_json::from_value(json!({
-        "id": label,
-        "provider": "fal-ai",
-        "task": "synthetic",
-        "mode": "direct",
-        "request": request,
-        "response": answer,
-        "test": {"name": "provider_fal_ai (synthetic)", "spec": "synthetic", "step": step}
-    }))
-    .expect("a synthetic tape");
-    tape.file_name = label.to_owned();
-    tape
+    synthetic_tape(label, step, method, url, body, status, reply)
 }
 
 /// The host, path and query of an absolute URL.

@@ -37,7 +37,8 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayOptions, ReplayServer, header_mismatches, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    Mode, ROUTER, assert_job_timeout, host_of, loopback_builder, preview_head, provider_hosts_on,
+    BodyExpect, Mode, ROUTER, Reply, assert_job_timeout, host_of, loopback_builder, preview_head,
+    provider_hosts_on, synthetic_tape,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -607,30 +608,17 @@ async fn requests_of_every_pair_and_mode() {
 /// A scripted answer, as a tape the replay server serves (tapes sharing a request are served
 /// in `step` order, the last one repeated).
 fn scripted(step: u32, method: &str, url: &str, status: u16, answer: Answer) -> Tape {
-    let (content_type, body) = match answer {
-        Answer::Json(value) => ("application/json", Some(value)),
-        Answer::File(content_type) => (content_type, None),
+    let body = if method == "GET" {
+        BodyExpect::Empty
+    } else {
+        BodyExpect::Any
     };
-    let mut response = json!({"status": status, "headers": {"content-type": content_type}});
-    if let Some(body) = body {
-        response["body_json"] = body;
-    }
-    let value = json!({
-        "id": format!("scripted-{step}"),
-        "provider": "scripted",
-        "task": "scripted",
-        "mode": "direct",
-        "request": {
-            "method": method,
-            "url": url,
-            "body_kind": if method == "GET" { "none" } else { "unknown" },
-        },
-        "response": response,
-        "test": {"name": "provider_jobs", "spec": "final", "step": step},
-    });
-    let mut tape: Tape = serde_json::from_value(value).expect("a scripted tape");
-    tape.file_name = format!("scripted step {step}: {method} {url}");
-    tape
+    let reply = match answer {
+        Answer::Json(value) => Reply::Json(value),
+        Answer::File(content_type) => Reply::Unrecorded(content_type),
+    };
+    let name = format!("scripted step {step}: {method} {url}");
+    synthetic_tape(&name, step, method, url, body, status, reply)
 }
 
 enum Answer {

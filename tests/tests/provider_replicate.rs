@@ -38,8 +38,9 @@ use hf_inference_tests::replay::{
     HUB_HOST, RecordedRequest, ReplayServer, header_mismatches, json_diff, placeholder_bytes,
 };
 use hf_inference_tests::support::{
-    FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, Mode, ROUTER, ROUTER_HOST, SameJson, Tally, Verdict,
-    assert_http_error, assert_job_timeout, loopback_builder, provider_hosts_on, render_preview,
+    BodyExpect, FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, Mode, ROUTER, ROUTER_HOST, Reply, SameJson,
+    Tally, Verdict, assert_http_error, assert_job_timeout, loopback_builder, provider_hosts_on,
+    render_preview, synthetic_tape,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -786,26 +787,12 @@ impl Scene {
 
 /// Synthetic tapes answering the polls of one prediction, served in order (the last repeated).
 fn poll_tapes(url: &str, answers: &[Value]) -> Vec<Tape> {
-    answers
-        .iter()
-        .enumerate()
-        .map(|(i, answer)| {
-            let mut tape: Tape = serde_json::from_value(json!({
-                "id": format!("synthetic-poll-{i}"),
-                "provider": "replicate",
-                "task": "text-to-image",
-                "mode": "direct",
-                "request": {"method": "GET", "url": url, "body_kind": "none", "body": null},
-                "response": {
-                    "status": 200,
-                    "headers": {"content-type": "application/json"},
-                    "body_json": answer
-                },
-                "test": {"name": "synthetic poll", "spec": "final", "step": i + 1}
-            }))
-            .expect("a synthetic tape");
-            tape.file_name = format!("synthetic-poll-{}.json", i + 1);
-            tape
+    (1..)
+        .zip(answers)
+        .map(|(step, answer)| {
+            let name = format!("synthetic-poll-{step}.json");
+            let reply = Reply::Json(answer.clone());
+            synthetic_tape(&name, step, "GET", url, BodyExpect::Empty, 200, reply)
         })
         .collect()
 }

@@ -30,8 +30,8 @@ use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task}
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
 use hf_inference_tests::support::{
-    Mode, ROUTER, Tally, Verdict, assert_job_timeout, host_of, loopback_builder, provider_hosts_on,
-    render_preview,
+    BodyExpect, Mode, ROUTER, Reply, Tally, Verdict, assert_job_timeout, host_of, loopback_builder,
+    provider_hosts_on, render_preview, synthetic_tape,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
@@ -566,47 +566,18 @@ async fn bad_inputs_are_errors_not_panics() {
 /// A synthesized tape: `request` matched as recorded (the JSON `body` when given; no body for a
 /// GET, any body for a POST without one), answered with `status` and a JSON body or bytes.
 fn synthetic(step: u32, method: &str, url: &str, body: Option<Value>, answer: Answer) -> Tape {
-    let (content_type, body_json, body_base64) = match answer.body {
-        Body::Json(value) => ("application/json", Some(value), None),
-        Body::Bytes(bytes, content_type) => (
-            content_type,
-            None,
-            Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
-        ),
-    };
-    let mut response = json!({
-        "status": answer.status,
-        "headers": {"content-type": content_type},
-    });
-    if let Some(value) = body_json {
-        response["body_json"] = value;
-    }
-    if let Some(b64) = body_base64 {
-        response["body_base64"] = json!(b64);
-    }
-    let mut request = json!({"method": method, "url": url});
-    match body {
-        Some(body) => {
-            request["body_kind"] = json!("json");
-            request["body_json"] = body;
-        }
+    let expect = match body {
+        Some(body) => BodyExpect::Json(body),
         // A GET has no body; a POST whose body another test checks is not matched on it.
-        None if method == "GET" => request["body_kind"] = json!("none"),
-        None => request["body_kind"] = json!("unknown"),
-    }
-    let mut tape: Tape = serde_json::from_value(json!({
-        "id": format!("synthetic-{step}"),
-        "provider": "test",
-        "task": "test",
-        "mode": "direct",
-        "in_final_spec": true,
-        "request": request,
-        "response": response,
-        "test": {"name": "synthetic", "spec": "final", "step": step},
-    }))
-    .expect("a synthesized tape");
-    tape.file_name = format!("synthetic-{step}-{method}-{url}");
-    tape
+        None if method == "GET" => BodyExpect::Empty,
+        None => BodyExpect::Any,
+    };
+    let reply = match answer.body {
+        Body::Json(value) => Reply::Json(value),
+        Body::Bytes(bytes, content_type) => Reply::Bytes(content_type, bytes),
+    };
+    let name = format!("synthetic-{step}-{method}-{url}");
+    synthetic_tape(&name, step, method, url, expect, answer.status, reply)
 }
 
 struct Answer {
