@@ -244,6 +244,36 @@ pub fn preview_head(preview: &RequestPreview) -> String {
     out
 }
 
+/// Asserts what every preview of a call with a credential shows: none of `secrets` (the
+/// credential, a fragment of it) in its `Debug`, its `Display` or its snapshot text (`rendered`,
+/// when given); a POST; the `authorization` header sent, and shown redacted; a body of
+/// `content_type`.
+pub fn check_preview(
+    preview: &RequestPreview,
+    secrets: &[&str],
+    rendered: Option<&str>,
+    content_type: &str,
+    what: &str,
+) {
+    let mut shown = vec![format!("{preview:?}"), format!("{preview}")];
+    shown.extend(rendered.map(str::to_owned));
+    for shown in &shown {
+        for secret in secrets {
+            assert!(
+                !shown.contains(secret),
+                "{what}: a credential appears in the preview:\n{shown}"
+            );
+        }
+    }
+    assert_eq!(preview.method, "POST", "{what}");
+    assert_eq!(
+        preview.header("authorization"),
+        Some("<redacted>"),
+        "{what}: the credential is sent, and shown redacted"
+    );
+    assert_eq!(preview.header("content-type"), Some(content_type), "{what}");
+}
+
 /// A preview as a snapshot: [`preview_head`], then `body` (the preview's body, or a version of it
 /// made readable) as pretty JSON.
 pub fn render_json(preview: &RequestPreview, body: &Value) -> String {
