@@ -570,12 +570,22 @@ pub fn inference_request(
     Some((sent, problems))
 }
 
-/// What the response check found (`response`), unless the request or the response failed: then
-/// the failing verdict, which says whether the response passed all the same.
-pub fn response_unless_problems(
-    request_problems: &[String],
+/// The checks of a replayed call together: the problems around the inference request
+/// ([`Replayed::request_problems`]), the request check (`None`: not made, e.g. for a legacy
+/// tape) and the response check. `Ok`: the deliberate differences of the request and what the
+/// response check found; `Err`: the failing verdict, which says whether the response passed all
+/// the same.
+pub fn combine_checks(
+    mut request_problems: Vec<String>,
+    request: Option<RequestCheck>,
     response: Result<String, String>,
-) -> Result<String, Verdict> {
+) -> Result<(Vec<String>, String), Verdict> {
+    let mut deliberate = Vec::new();
+    match request {
+        None | Some(RequestCheck::Matched) => {}
+        Some(RequestCheck::Deliberate(reasons)) => deliberate = reasons,
+        Some(RequestCheck::Mismatch(problems)) => request_problems.extend(problems),
+    }
     if !request_problems.is_empty() {
         return Err(Verdict::Fail(format!(
             "request differs from the recording: {}; (response parsing: {})",
@@ -586,7 +596,8 @@ pub fn response_unless_problems(
             }
         )));
     }
-    response.map_err(|e| Verdict::Fail(format!("response: {e}")))
+    let checked = response.map_err(|e| Verdict::Fail(format!("response: {e}")))?;
+    Ok((deliberate, checked))
 }
 
 /// What one replayed call did: the inference request the SDK sent, what is wrong around it (see

@@ -42,8 +42,8 @@ use hf_inference_tests::replay::{
     RecordedRequest, ReplayServer, header_mismatches, json_diff, percent_decode, query_pairs,
 };
 use hf_inference_tests::support::{
-    Replayed, RequestCheck, SameJson, Tally, Verdict, auth_problem, check_error_answer, fake_token,
-    loopback_builder, provider_hosts_on, replay_call, response_unless_problems,
+    Replayed, RequestCheck, SameJson, Tally, Verdict, auth_problem, check_error_answer,
+    combine_checks, fake_token, loopback_builder, provider_hosts_on, replay_call,
 };
 use hf_inference_tests::tapes::{Tape, group_by_test, tapes_dir};
 use regex::Regex;
@@ -877,24 +877,18 @@ async fn replay(tape: &Tape, template: Option<&Tape>) -> Verdict {
     };
     let Replayed {
         sent,
-        mut request_problems,
+        request_problems,
         outcome,
     } = match replay_call(tape, via_hub, attempt, Outcome::describe).await {
         Ok(replayed) => replayed,
         Err(verdict) => return verdict,
     };
-    let mut deliberate = Vec::new();
-    if tape.in_final_spec {
-        match check_request(tape, &call, &sent) {
-            RequestCheck::Matched => {}
-            RequestCheck::Deliberate(reasons) => deliberate = reasons,
-            RequestCheck::Mismatch(problems) => request_problems.extend(problems),
-        }
-    }
-
+    let request = tape
+        .in_final_spec
+        .then(|| check_request(tape, &call, &sent));
     let response = check_response(tape, &call, &outcome);
-    let checked = match response_unless_problems(&request_problems, response) {
-        Ok(checked) => checked,
+    let (deliberate, checked) = match combine_checks(request_problems, request, response) {
+        Ok(checks) => checks,
         Err(verdict) => return verdict,
     };
     if !tape.in_final_spec {
