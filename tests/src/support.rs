@@ -786,3 +786,113 @@ pub fn auth_problem(tape: &Tape, token: &str, sent: &RecordedRequest) -> Option<
         None => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROUND_TRIP: SameJson = SameJson {
+        tolerance: 1e-6,
+        expected: "recorded",
+    };
+    const EXACT: SameJson = SameJson {
+        tolerance: 0.0,
+        expected: "expected",
+    };
+
+    #[test]
+    fn same_json_rules() {
+        let check = |how: SameJson, e: Value, a: Value| how.check(&e, &a, "$");
+        assert!(check(ROUND_TRIP, json!({"a": 1, "b": null}), json!({"a": 1})).is_ok());
+        assert!(check(ROUND_TRIP, json!({"x": 0.1}), json!({"x": 0.100_000_01})).is_ok());
+        assert!(check(EXACT, json!({"x": 0.1}), json!({"x": 0.100_000_01})).is_err());
+        assert!(check(ROUND_TRIP, json!(1_000_000_000), json!(1_000_000_001)).is_err());
+        assert_eq!(
+            check(ROUND_TRIP, json!({"l": [1, 2]}), json!({"l": [1]})),
+            Err("at $.l: 2 elements recorded, 1 returned".to_owned())
+        );
+        assert_eq!(
+            check(EXACT, json!(["a"]), json!(["b"])),
+            Err("at $[0]: expected \"a\", returned \"b\"".to_owned())
+        );
+    }
+
+    /// A routed text-generation preview with `token` (its model pinned: nothing is sent).
+    async fn preview(token: &str) -> RequestPreview {
+        let hub = ConnectionCounter::start();
+        let client = InferenceClient::builder()
+            .token(token)
+            .hub_url(hub.url())
+            .model_mapping("org/model", Provider::Together, "org/Model-Turbo")
+            .build()
+            .expect("client");
+        let preview = client
+            .text_generation("hi")
+            .model("org/model")
+            .provider(Provider::Together)
+            .preview()
+            .await
+            .expect("preview");
+        assert_eq!(hub.connections(), 0, "pinned: no Hub lookup");
+        preview
+    }
+
+    #[tokio::test]
+    async fn previews_render_sorted_with_the_version_masked() {
+        let preview = preview("hf_supportSecret").await;
+        let shown = render_preview(&preview);
+        let head: Vec<&str> = shown.lines().take_while(|l| !l.is_empty()).collect();
+        assert!(head[0].starts_with("POST https://"), "{shown}");
+        assert!(head[1..].is_sorted(), "{shown}");
+        assert!(
+            head.contains(&"user-agent: hf-inference-rust/<version>"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("}\n"), "the pretty body: {shown}");
+        check_preview(
+            &preview,
+            &["hf_supportSecret", "supportSecret"],
+            Some(&shown),
+            "application/json",
+            "redacted",
+        );
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a credential appears in the preview")]
+    async fn a_secret_in_a_preview_fails_the_check() {
+        let preview = preview("hf_supportSecret").await;
+        // The provider's model id is in the body: as a "secret", it must be found.
+        check_preview(
+            &preview,
+            &["Model-Turbo"],
+            None,
+            "application/json",
+            "shown",
+        );
+    }
+
+    #[test]
+    fn tally_counts_and_sums_up() {
+        let mut tally = Tally::default();
+        tally.record("a.json", &Verdict::Pass(String::new()));
+        tally.record("b.json", &Verdict::NotApplicable("legacy".into()));
+        tally.record("c.json", &Verdict::Fail("differs".into()));
+        assert_eq!(tally.total(), 3);
+        assert_eq!(tally.failures, ["c.json"]);
+        assert_eq!(tally.to_string(), "1 passed, 1 failed, 1 not applicable");
+    }
+
+    #[test]
+    fn reference_modes_follow_the_reference() {
+        assert_eq!(
+            reference_modes(Provider::Together, true, true),
+            [Mode::Routed, Mode::Direct]
+        );
+        assert_eq!(
+            reference_modes(Provider::HfInference, true, false),
+            [Mode::Routed]
+        );
+        assert_eq!(Mode::Direct.pick("hf", "key"), "key");
+    }
+}
