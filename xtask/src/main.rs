@@ -45,8 +45,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: xtask's manifest lives one level below it.
+/// The workspace root: xtask's manifest lives one level below it. `cargo run` tells the
+/// manifest directory at run time; the compile-time value is the fallback (a binary built in
+/// another checkout that shares the target directory would otherwise regenerate that checkout).
 fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
