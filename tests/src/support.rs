@@ -186,6 +186,49 @@ pub fn provider_hosts_on(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Recorded requests
+
+/// The host, path and query of an absolute URL.
+pub fn url_parts(url: &str) -> (String, String, Option<String>) {
+    let u = url::Url::parse(url).expect("URL");
+    (
+        u.host_str().expect("host").to_owned(),
+        u.path().to_owned(),
+        u.query().map(str::to_owned),
+    )
+}
+
+/// Asserts that `sent` is a `method` request to `url` (host listener, path, query).
+pub fn assert_sent_to(sent: &RecordedRequest, method: &str, url: &str, what: &str) {
+    let (host, path, query) = url_parts(url);
+    assert_eq!(
+        (
+            sent.method.as_str(),
+            sent.host.as_str(),
+            sent.path.as_str(),
+            sent.query.as_deref()
+        ),
+        (method, host.as_str(), path.as_str(), query.as_deref()),
+        "{what}: expected {method} {url}, got {} {}",
+        sent.method,
+        sent.original_url()
+    );
+}
+
+/// Asserts that `sent` (a request to another host, e.g. a file download) carries no credential
+/// header and no header containing `secret`.
+pub fn assert_no_credentials(sent: &RecordedRequest, secret: &str, what: &str) {
+    for name in ["authorization", "x-key", "cookie", "proxy-authorization"] {
+        assert!(!sent.has_header(name), "{what}: carried `{name}`");
+    }
+    let dump = format!("{:?}", sent.headers);
+    assert!(
+        !dump.contains(secret),
+        "{what}: a credential leaked: {dump}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Errors
 
 /// Asserts that `err` is `Error::Http` with `status` and a server message containing `message`.

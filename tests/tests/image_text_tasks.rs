@@ -34,7 +34,8 @@ use hf_inference::types::image_text_to_image::ImageTextToImageParametersTargetSi
 use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer, json_diff};
 use hf_inference_tests::support::{
-    ConnectionCounter, ROUTER, ROUTER_HOST, loopback_builder, provider_hosts_on, render_json,
+    ConnectionCounter, ROUTER, ROUTER_HOST, assert_no_credentials, assert_sent_to,
+    loopback_builder, provider_hosts_on, render_json,
 };
 use hf_inference_tests::tapes::Tape;
 use serde::Serialize;
@@ -961,40 +962,6 @@ fn server_of(pair: Pair, mode: Mode, variant: Variant, script: &Script) -> Repla
     ReplayServer::start(tapes).expect("replay server")
 }
 
-/// The host, path and query of an absolute URL.
-fn parts(url: &str) -> (String, String, Option<String>) {
-    let u = url::Url::parse(url).expect("URL");
-    (
-        u.host_str().expect("host").to_owned(),
-        u.path().to_owned(),
-        u.query().map(str::to_owned),
-    )
-}
-
-fn assert_sent_to(sent: &RecordedRequest, method: &str, url: &str, what: &str) {
-    let (host, path, query) = parts(url);
-    assert_eq!(
-        (
-            sent.method.as_str(),
-            sent.host.as_str(),
-            sent.path.as_str(),
-            sent.query.as_deref()
-        ),
-        (method, host.as_str(), path.as_str(), query.as_deref()),
-        "{what}: expected {method} {url}, got {} {}",
-        sent.method,
-        sent.original_url()
-    );
-}
-
-fn assert_no_credentials(sent: &RecordedRequest, what: &str) {
-    for name in ["authorization", "x-key", "cookie", "proxy-authorization"] {
-        assert!(!sent.has_header(name), "{what}: carried `{name}`");
-    }
-    let dump = format!("{:?}", sent.headers);
-    assert!(!dump.contains(SECRET_PART), "{what}: a credential leaked");
-}
-
 #[tokio::test]
 async fn job_flows_of_every_pair_variant_and_mode() {
     for pair in Pair::ALL {
@@ -1070,7 +1037,7 @@ async fn job_flows_of_every_pair_variant_and_mode() {
                 // The file: another host, no credentials.
                 let file = &requests[last];
                 assert_sent_to(file, "GET", &script.file_url, &what);
-                assert_no_credentials(file, &format!("{what}: the file download"));
+                assert_no_credentials(file, SECRET_PART, &format!("{what}: the file download"));
 
                 let seen: Vec<String> = statuses
                     .lock()

@@ -39,8 +39,8 @@ use hf_inference_tests::replay::{
 };
 use hf_inference_tests::support::{
     self, BodyExpect, ConnectionCounter, FAKE_HF_TOKEN, Mode, ROUTER, Tally, Verdict,
-    assert_http_error, assert_job_timeout, check_preview, loopback_builder, render_json,
-    serve_regardless_of_body, synthetic_tape,
+    assert_http_error, assert_job_timeout, assert_no_credentials, assert_sent_to, check_preview,
+    loopback_builder, render_json, serve_regardless_of_body, synthetic_tape, url_parts,
 };
 use hf_inference_tests::tapes::{Tape, inputs_dir, sha256_hex, tapes_dir};
 use serde::Serialize;
@@ -495,47 +495,6 @@ fn synthetic(
     synthetic_tape(label, step, method, url, body, status, reply)
 }
 
-/// The host, path and query of an absolute URL.
-fn parts(url: &str) -> (String, String, Option<String>) {
-    let u = url::Url::parse(url).expect("URL");
-    (
-        u.host_str().expect("host").to_owned(),
-        u.path().to_owned(),
-        u.query().map(str::to_owned),
-    )
-}
-
-/// Asserts that `sent` is a request to `url` (host listener, path, query).
-fn assert_sent_to(sent: &RecordedRequest, method: &str, url: &str, what: &str) {
-    let (host, path, query) = parts(url);
-    assert_eq!(
-        (
-            sent.method.as_str(),
-            sent.host.as_str(),
-            sent.path.as_str(),
-            sent.query.as_deref()
-        ),
-        (method, host.as_str(), path.as_str(), query.as_deref()),
-        "{what}: expected {method} {url}, got {} {}",
-        sent.method,
-        sent.original_url()
-    );
-}
-
-fn assert_no_credentials(sent: &RecordedRequest, what: &str) {
-    for name in ["authorization", "x-key", "cookie", "proxy-authorization"] {
-        assert!(
-            !sent.has_header(name),
-            "{what}: the file download carried `{name}`"
-        );
-    }
-    let dump = format!("{:?}", sent.headers);
-    assert!(
-        !dump.contains(SECRET_PART),
-        "{what}: a credential leaked: {dump}"
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // Previews and snapshots
 
@@ -911,7 +870,11 @@ async fn fal_sync_tasks_on_the_wire() {
         assert_eq!(requests.len(), 2, "{what}: submit, download");
         check_submit(&requests[0], &done.preview, pair, mode, &what);
         assert_sent_to(&requests[1], "GET", &file_url, &what);
-        assert_no_credentials(&requests[1], &what);
+        assert_no_credentials(
+            &requests[1],
+            SECRET_PART,
+            &format!("{what}: the file download"),
+        );
         server.assert_all_matched();
 
         // text-to-speech: `audio.url` downloaded without credentials.
@@ -954,7 +917,11 @@ async fn fal_sync_tasks_on_the_wire() {
         assert_eq!(requests.len(), 2, "{what}: submit, download");
         check_submit(&requests[0], &done.preview, pair, mode, &what);
         assert_sent_to(&requests[1], "GET", &file_url, &what);
-        assert_no_credentials(&requests[1], &what);
+        assert_no_credentials(
+            &requests[1],
+            SECRET_PART,
+            &format!("{what}: the file download"),
+        );
         server.assert_all_matched();
 
         // ASR: `{"text"}`; the chunks are dropped as in the reference 2.4.0 (§3.4).
@@ -1257,7 +1224,7 @@ async fn check_queue_flow(pair: Pair, mode: Mode, asset: Asset) {
             download.host, requests[0].host,
             "{what}: the file is on another host"
         );
-        assert_no_credentials(download, &format!("{what}: download"));
+        assert_no_credentials(download, SECRET_PART, &format!("{what}: download"));
     }
     assert!(
         server.requests_to(HUB_HOST).is_empty(),
@@ -1378,7 +1345,7 @@ async fn fal_queue_that_never_completes_times_out() {
                 "{what}"
             );
         }
-        let (_, result_path, _) = parts(&result_url);
+        let (_, result_path, _) = url_parts(&result_url);
         assert!(
             requests.iter().all(|r| r.path != result_path),
             "{what}: no result fetched"
