@@ -5,6 +5,7 @@
 //! Only what several test files need lives here; a helper used by one file stays in that file.
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -87,6 +88,66 @@ impl ConnectionCounter {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+}
+
+/// One HTTP/1.1 request as a hand-written loopback server reads it.
+#[derive(Clone, Debug)]
+pub struct RawRequest {
+    pub method: String,
+    /// The request target: path and query.
+    pub target: String,
+    /// Headers in arrival order, names lowercased, values trimmed.
+    pub headers: Vec<(String, String)>,
+    /// `content-length` bytes of body.
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// The first header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one request from `stream` (a 10 s read timeout): the request line, the headers and a
+/// `content-length` body. `None` when the connection ends early or the request is malformed.
+pub fn read_raw_request(stream: &TcpStream) -> Option<RawRequest> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    let mut request = RawRequest {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+    };
+    let length = request
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    request.body = vec![0; length];
+    reader.read_exact(&mut request.body).ok()?;
+    Some(request)
 }
 
 // ---------------------------------------------------------------------------------------------

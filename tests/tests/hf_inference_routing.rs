@@ -9,7 +9,7 @@
 //! Run with `cargo test -p hf-inference-tests --test hf_inference_routing -- --nocapture`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +21,7 @@ use hf_inference::http::transport::RequestPreview;
 use hf_inference::types::chat_completion::ChatCompletionInputMessage;
 use hf_inference::types::sentence_similarity::SentenceSimilarityInputData;
 use hf_inference::{Error, InferenceClient, InferenceClientBuilder, Provider, Task};
+use hf_inference_tests::support::read_raw_request;
 use serde_json::{Value, json};
 
 const HF_TOKEN: &str = "hf_hfInferenceRouting0123456789abcdef";
@@ -169,41 +170,13 @@ impl Server {
 }
 
 fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>, behaviour: &Behaviour) -> Option<()> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let length = header("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
+    let request = read_raw_request(&stream)?;
+    let authorization = request.header("authorization").map(str::to_owned);
+    let path = request.target;
     log.lock().unwrap().push(Seen {
-        method: method.clone(),
+        method: request.method,
         path: path.clone(),
-        authorization: header("authorization"),
+        authorization,
     });
 
     let (status, answer) = if let Some(hub_path) = path.strip_prefix("/api/") {

@@ -16,10 +16,9 @@
 //! fails here. A provider added to the table without a reference entry fails too.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use hf_inference::tasks::chat_completion::ChatCompletionRequest;
 use hf_inference::types::chat_completion::{
@@ -27,7 +26,8 @@ use hf_inference::types::chat_completion::{
 };
 use hf_inference::{Error, InferenceClient, Provider, ProviderChoice, RequestPreview, Task};
 use hf_inference_tests::support::{
-    ConnectionCounter, Mode, ROUTER, check_preview, reference_modes, render_preview,
+    ConnectionCounter, Mode, ROUTER, RawRequest, check_preview, read_raw_request, reference_modes,
+    render_preview,
 };
 use serde_json::{Value, json};
 
@@ -284,22 +284,8 @@ fn model_for(provider: Provider) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Loopback servers
 
-#[derive(Clone, Debug)]
-struct Captured {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Captured {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+/// A request as [`CaptureServer`] recorded it.
+type Captured = RawRequest;
 
 /// A minimal HTTP/1.1 server that records every request and answers 200 with a body every
 /// decoder of this file accepts (a chat completion that also has `choices[0].text` and
@@ -338,39 +324,8 @@ impl CaptureServer {
 /// Reads one request, records it (before answering, so the client never sees the answer of an
 /// unrecorded request), answers.
 fn serve_one(stream: TcpStream, log: &Mutex<Vec<Captured>>) -> Option<()> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    log.lock().unwrap().push(Captured {
-        method,
-        target,
-        headers,
-        body,
-    });
+    let request = read_raw_request(&stream)?;
+    log.lock().unwrap().push(request);
     let mut stream = stream;
     let answer = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{UNIVERSAL_ANSWER}",
