@@ -306,6 +306,22 @@ pub fn assert_http_error(err: &Error, status: u16, message: &str, what: &str) {
     );
 }
 
+/// Asserts that `err` is `Error::JobFailed` of `provider`'s job `job_id` with exactly `message`.
+pub fn assert_job_failed(err: &Error, provider: &str, job_id: &str, message: &str, what: &str) {
+    match err {
+        Error::JobFailed {
+            provider: p,
+            message: m,
+            job_id: j,
+        } => {
+            assert_eq!(p, provider, "{what}: the provider");
+            assert_eq!(m, message, "{what}: the message");
+            assert_eq!(j.as_deref(), Some(job_id), "{what}: the job id");
+        }
+        other => panic!("{what}: expected Error::JobFailed, got {other:?}"),
+    }
+}
+
 /// Asserts that `err` is `Error::JobTimeout` of `provider`'s job `job_id` after `after`, and that
 /// its message names the job.
 pub fn assert_job_timeout(err: &Error, provider: &str, job_id: &str, after: Duration, what: &str) {

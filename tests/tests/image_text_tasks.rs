@@ -34,8 +34,8 @@ use hf_inference::types::image_text_to_image::ImageTextToImageParametersTargetSi
 use hf_inference::{Error, InferenceClient, Provider, RequestPreview, Task};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer, json_diff};
 use hf_inference_tests::support::{
-    ConnectionCounter, Mode, ROUTER, ROUTER_HOST, assert_no_credentials, assert_sent_to,
-    check_preview, loopback_builder, provider_hosts_on, render_preview,
+    ConnectionCounter, Mode, ROUTER, ROUTER_HOST, assert_job_failed, assert_no_credentials,
+    assert_sent_to, check_preview, loopback_builder, provider_hosts_on, render_preview,
 };
 use hf_inference_tests::tapes::Tape;
 use serde::Serialize;
@@ -1046,18 +1046,13 @@ async fn failed_and_malformed_jobs() {
             .output
             .unwrap()
             .expect_err("a failed job");
-        match &err {
-            Error::JobFailed {
-                provider,
-                message,
-                job_id,
-            } => {
-                assert_eq!(provider, "wavespeed");
-                assert_eq!(message, "The prompt was flagged");
-                assert_eq!(job_id.as_deref(), Some(id.as_str()));
-            }
-            other => panic!("{pair:?}: expected JobFailed, got {other:?}"),
-        }
+        assert_job_failed(
+            &err,
+            "wavespeed",
+            &id,
+            "The prompt was flagged",
+            &format!("{pair:?}"),
+        );
         assert_eq!(server.requests().len(), 3, "{pair:?}: submit and two polls");
     }
 

@@ -39,8 +39,8 @@ use hf_inference_tests::replay::{
 };
 use hf_inference_tests::support::{
     BodyExpect, FAKE_HF_TOKEN, FAKE_PROVIDER_KEY, Mode, ROUTER, ROUTER_HOST, Reply, SameJson,
-    Tally, Verdict, assert_http_error, assert_job_timeout, check_preview, loopback_builder,
-    provider_hosts_on, render_preview, synthetic_tape,
+    Tally, Verdict, assert_http_error, assert_job_failed, assert_job_timeout, check_preview,
+    loopback_builder, provider_hosts_on, render_preview, synthetic_tape,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde::Serialize;
@@ -972,18 +972,13 @@ async fn failed_and_canceled_predictions_are_job_failures() {
     let mut failed = prediction(ID, "stability-ai/sdxl", "failed", Value::Null);
     failed["error"] = json!("CUDA out of memory");
     let scene = Scene::new(Pair::TextToImage, Mode::Direct, failed, &[]);
-    match expect_error(scene.send(None, &Tweaks::default()).await) {
-        Error::JobFailed {
-            provider,
-            message,
-            job_id,
-        } => {
-            assert_eq!(provider, "replicate");
-            assert_eq!(message, "CUDA out of memory");
-            assert_eq!(job_id.as_deref(), Some(ID));
-        }
-        other => panic!("expected Error::JobFailed, got {other:?}"),
-    }
+    assert_job_failed(
+        &expect_error(scene.send(None, &Tweaks::default()).await),
+        "replicate",
+        ID,
+        "CUDA out of memory",
+        "a failed prediction",
+    );
     assert_eq!(scene.requests().len(), 1, "no download");
 
     // Canceled while polled.

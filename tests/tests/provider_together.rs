@@ -30,8 +30,8 @@ use hf_inference::{Blob, Error, InferenceClient, Provider, RequestPreview, Task}
 use hf_inference_tests::expect::{Actual, Expectation};
 use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
 use hf_inference_tests::support::{
-    BodyExpect, Mode, ROUTER, Reply, Tally, Verdict, assert_job_timeout, check_preview, host_of,
-    loopback_builder, provider_hosts_on, render_preview, synthetic_tape,
+    BodyExpect, Mode, ROUTER, Reply, Tally, Verdict, assert_job_failed, assert_job_timeout,
+    check_preview, host_of, loopback_builder, provider_hosts_on, render_preview, synthetic_tape,
 };
 use hf_inference_tests::tapes::{Tape, tapes_dir};
 use serde_json::{Value, json};
@@ -962,18 +962,13 @@ async fn a_failed_video_job_is_job_failed_with_the_reason() {
         .send_file()
         .await
         .unwrap_err();
-    match &err {
-        Error::JobFailed {
-            provider,
-            message,
-            job_id,
-        } => {
-            assert_eq!(provider, "together");
-            assert_eq!(message, "The input image was flagged");
-            assert_eq!(job_id.as_deref(), Some(id));
-        }
-        other => panic!("expected Error::JobFailed, got {other:?}"),
-    }
+    assert_job_failed(
+        &err,
+        "together",
+        id,
+        "The input image was flagged",
+        "a failed job",
+    );
     assert_eq!(*statuses.lock().unwrap(), ["queued", "failed"]);
     assert!(
         !server.requests().iter().any(|r| r.host == VIDEO_HOST),
