@@ -5,8 +5,10 @@
 //! [`Specs`], calls [`generate`], and writes (or, with `--check`, compares) the returned files.
 //!
 //! ```no_run
-//! # fn specs() -> hf_inference_codegen::Specs { unimplemented!() }
-//! let output = hf_inference_codegen::generate(&specs())?;
+//! use hf_inference_codegen::Specs;
+//!
+//! let specs = Specs::load(std::path::Path::new("specs"))?;
+//! let output = hf_inference_codegen::generate(&specs)?;
 //! for file in &output.files {
 //!     println!("{} ({} bytes)", file.path, file.contents.len());
 //! }
