@@ -41,10 +41,6 @@ pub struct ProvidersOutput {
     pub task_count: usize,
     /// Number of (provider, task) pairs in the table, removed providers included.
     pub supported_pairs: usize,
-    /// Tasks that at least one provider serves in a generic format (hf-inference JSON, flat or
-    /// binary bodies; OpenAI embeddings and speech), without a job to poll: the SDK's generic
-    /// task engine calls these.
-    pub generic_json_tasks: BTreeSet<String>,
     /// Tasks some provider serves: each gets a task method (pairs the SDK does not implement
     /// yet answer `Error::NotImplemented`).
     pub served_tasks: BTreeSet<String>,
@@ -68,13 +64,6 @@ pub fn generate(table_toml: &str, spec_tasks: &[String]) -> Result<ProvidersOutp
         .iter()
         .flat_map(|p| p.tasks.iter().map(|t| t.task.as_str()))
         .collect();
-    let generic_json_tasks = table
-        .providers
-        .iter()
-        .flat_map(|p| p.tasks.iter())
-        .filter(|t| t.is_generic_json())
-        .map(|t| t.task.clone())
-        .collect();
     let file_output_tasks = table
         .providers
         .iter()
@@ -84,7 +73,6 @@ pub fn generate(table_toml: &str, spec_tasks: &[String]) -> Result<ProvidersOutp
         .collect();
     Ok(ProvidersOutput {
         served_tasks: served.iter().map(|t| (*t).to_owned()).collect(),
-        generic_json_tasks,
         file_output_tasks,
         rust,
         matrix_markdown,
@@ -343,32 +331,6 @@ struct TaskEntry {
 }
 
 impl TaskEntry {
-    /// The wire format of the SDK's generic task engine (`sdk/src/tasks/generic.rs`, which
-    /// applies the same test at run time).
-    fn is_generic_json(&self) -> bool {
-        self.polling == Polling::None
-            && matches!(
-                (self.body, self.payload, self.response),
-                (
-                    BodyKind::Json,
-                    PayloadStyle::HfInference | PayloadStyle::HfInferenceFlat,
-                    ResponseStyle::Json | ResponseStyle::Bytes
-                ) | (
-                    BodyKind::Bytes,
-                    PayloadStyle::HfInferenceBinary,
-                    ResponseStyle::Json | ResponseStyle::Bytes
-                ) | (
-                    BodyKind::Json,
-                    PayloadStyle::OpenAiEmbeddings,
-                    ResponseStyle::OpenAiEmbeddings
-                ) | (
-                    BodyKind::Json,
-                    PayloadStyle::OpenAiSpeech,
-                    ResponseStyle::Bytes
-                )
-            )
-    }
-
     /// Whether the task's answer is a file (image, audio, video) rather than JSON.
     fn answers_a_file(&self) -> bool {
         matches!(

@@ -89,8 +89,9 @@ impl<I: Clone, O> Clone for TaskRequest<'_, I, O> {
     }
 }
 
-/// Whether the generic engine speaks this table entry's wire format. (The generator selects
-/// the tasks that get a method with the same test, `codegen/src/providers.rs`.)
+/// Whether the SDK speaks this table entry's wire format (the generic formats here, the
+/// provider-specific ones in `sdk/src/providers/`). Every served task gets a method; a pair
+/// this says no to answers `Error::NotImplemented`.
 pub(crate) fn implemented(provider: Provider, spec: &TaskSpec) -> bool {
     if adapter::handles(spec) {
         return adapter::implemented(provider, spec.task);
