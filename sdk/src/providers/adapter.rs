@@ -64,6 +64,22 @@ impl Call<'_> {
         }
     }
 
+    /// The parameters as flat provider bodies spread them: the task's `parameters`, then the
+    /// call's `extra_body` fields (everything at the root of the wire input but `inputs` and
+    /// `parameters`; these win), with `null`s dropped as the reference's `filter_none` does.
+    pub(crate) fn wire_parameters(&self) -> Map<String, Value> {
+        let mut params = self.parameters();
+        for (key, value) in &self.input {
+            if key != "inputs" && key != "parameters" {
+                params.insert(key.clone(), value.clone());
+            }
+        }
+        match filter_none(Value::Object(params)) {
+            Value::Object(params) => params,
+            _ => Map::new(),
+        }
+    }
+
     /// The first binary input (the image or audio of the task).
     pub(crate) fn first_binary(&self) -> Option<&BinaryInput> {
         self.binary.first().map(|(_, b)| b)
@@ -95,6 +111,21 @@ impl Call<'_> {
         BinaryInput::from_url(redirected.as_str())?
             .load(&self.client.inner.http)
             .await
+    }
+}
+
+/// The reference's `filter_none`: drops `null` members of objects, recursively (through objects
+/// and the objects inside lists); `null` list items, `0`, `""`, `[]` and `false` stay.
+pub(crate) fn filter_none(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, filter_none(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(filter_none).collect()),
+        other => other,
     }
 }
 

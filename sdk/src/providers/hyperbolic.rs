@@ -66,7 +66,7 @@ pub(crate) async fn body(call: &super::adapter::Call<'_>) -> Result<Value> {
     match call.task {
         crate::providers::Task::TextToImage => Ok(text_to_image_body(
             call.inputs().cloned().unwrap_or(Value::Null),
-            super::together::wire_parameters(call),
+            call.wire_parameters(),
             call.target.provider_model_id.as_deref(),
         )),
         other => Err(super::adapter::not_implemented(

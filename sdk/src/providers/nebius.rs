@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::providers::{Provider, Task};
 
 use super::adapter::{Answer, Call, not_implemented};
-use super::together::{insert_model, wire_parameters};
+use super::together::insert_model;
 
 /// The tasks this file implements.
 pub(crate) fn implements(task: Task) -> bool {
@@ -33,7 +33,7 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
     let input = call.inputs().cloned().unwrap_or(Value::Null);
     let model = call.target.provider_model_id.as_deref();
     match call.task {
-        Task::TextToImage => Ok(text_to_image_body(input, wire_parameters(call), model)),
+        Task::TextToImage => Ok(text_to_image_body(input, call.wire_parameters(), model)),
         Task::FeatureExtraction => {
             let ignored: Vec<&str> = call
                 .input

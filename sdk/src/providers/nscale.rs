@@ -14,7 +14,6 @@ use crate::error::Result;
 use crate::providers::{Provider, Task};
 
 use super::adapter::{Answer, Call, not_implemented};
-use super::together::wire_parameters;
 
 /// The tasks this file implements.
 pub(crate) fn implements(task: Task) -> bool {
@@ -26,7 +25,7 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
     match call.task {
         Task::TextToImage => Ok(text_to_image_body(
             call.inputs().cloned().unwrap_or(Value::Null),
-            wire_parameters(call),
+            call.wire_parameters(),
             call.target.provider_model_id.as_deref(),
         )),
         other => Err(not_implemented(Provider::Nscale, other)),

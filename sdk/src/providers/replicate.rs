@@ -35,7 +35,7 @@ use crate::http::transport::PreparedRequest;
 use crate::providers::{Provider, Task};
 use crate::routing::Mode;
 
-use super::adapter::{Answer, Call, not_implemented};
+use super::adapter::{Answer, Call, filter_none, not_implemented};
 use super::jobs::{Job, Phase};
 
 /// Interval between polls of an unfinished prediction (the JavaScript client's).
@@ -116,21 +116,6 @@ fn version<'a>(call: &'a Call<'_>) -> Option<&'a str> {
         .as_deref()
         .and_then(|id| id.split_once(':'))
         .map(|(_, version)| version)
-}
-
-/// The reference's `filter_none`: drops `null` members of objects, recursively (through objects
-/// and the objects inside lists); `null` list items, `0`, `""`, `[]` and `false` stay.
-fn filter_none(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, filter_none(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(filter_none).collect()),
-        other => other,
-    }
 }
 
 fn missing_input(what: &str) -> Error {

@@ -51,7 +51,7 @@ pub(crate) fn implements(task: Task) -> bool {
 
 /// The request body.
 pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
-    let mut params = wire_parameters(call);
+    let mut params = call.wire_parameters();
     let model = call.target.provider_model_id.as_deref();
     match call.task {
         Task::TextToImage => Ok(text_to_image_body(text(call), params, model)),
@@ -263,36 +263,6 @@ pub(super) fn insert_model(body: &mut Map<String, Value>, model: Option<&str>) {
     }
 }
 
-/// The parameters as the provider-specific bodies spread them: the task's `parameters`, then
-/// the call's `extra_body` fields (everything at the root of the wire input but `inputs` and
-/// `parameters`; these win), with `null`s dropped recursively (the reference's `filter_none`:
-/// `null` list items are kept). Shared by the providers whose bodies are flat
-/// (nscale, nebius, hyperbolic).
-pub(super) fn wire_parameters(call: &Call<'_>) -> Map<String, Value> {
-    let mut params = call.parameters();
-    for (key, value) in &call.input {
-        if key != "inputs" && key != "parameters" {
-            params.insert(key.clone(), value.clone());
-        }
-    }
-    filter_none(params)
-}
-
-fn filter_none(map: Map<String, Value>) -> Map<String, Value> {
-    map.into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k, filter_value(v)))
-        .collect()
-}
-
-fn filter_value(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(filter_none(map)),
-        Value::Array(items) => Value::Array(items.into_iter().map(filter_value).collect()),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,15 +376,15 @@ mod tests {
 
     #[test]
     fn nulls_are_filtered_like_the_reference() {
-        let filtered = filter_none(params(json!({
+        let filtered = super::super::adapter::filter_none(Value::Object(params(json!({
             "a": null,
             "b": {"c": null, "d": 1},
             "e": [null, {"f": null}],
             "g": 0,
             "h": ""
-        })));
+        }))));
         assert_eq!(
-            Value::Object(filtered),
+            filtered,
             json!({"b": {"d": 1}, "e": [null, {}], "g": 0, "h": ""})
         );
     }
