@@ -34,6 +34,8 @@ pub mod error;
 #[rustfmt::skip]
 mod generated;
 pub mod http;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod providers;
 pub mod routing;
 mod secret;
