@@ -151,6 +151,29 @@ impl InferenceClient {
     pub fn endpoints(&self) -> &Endpoints {
         &self.inner.endpoints
     }
+
+    /// A client like this one (token, settings, connection pool) bound to the server at `url`
+    /// (an Inference Endpoint once it runs).
+    pub(crate) fn with_base_url(&self, url: Url) -> InferenceClient {
+        let inner = &self.inner;
+        InferenceClient {
+            inner: Arc::new(ClientInner {
+                http: inner.http.clone(),
+                token: inner.token.clone(),
+                model: None,
+                base_url: Some(url),
+                // The URL names the server: a provider chosen for the parent does not apply.
+                provider: ProviderChoice::Auto,
+                timeout: inner.timeout,
+                headers: inner.headers.clone(),
+                bill_to: inner.bill_to.clone(),
+                endpoints: inner.endpoints.clone(),
+                retry: inner.retry.clone(),
+                mappings: MappingCache::default(),
+                check_model_task: inner.check_model_task,
+            }),
+        }
+    }
 }
 
 impl Default for InferenceClient {
@@ -173,6 +196,8 @@ pub struct InferenceClientBuilder {
     http: Option<reqwest::Client>,
     hub_url: Option<String>,
     router_url: Option<String>,
+    inference_endpoints_url: Option<String>,
+    inference_catalog_url: Option<String>,
     provider_urls: Vec<(Provider, String, String)>,
     host_redirects: Vec<(String, String)>,
     retry: Option<RetryPolicy>,
@@ -216,6 +241,12 @@ impl InferenceClientBuilder {
         }
         if let Some(router) = env("HF_INFERENCE_ROUTER_URL").filter(|s| !s.is_empty()) {
             builder.router_url = Some(router);
+        }
+        if let Some(url) = env("HF_INFERENCE_ENDPOINTS_URL").filter(|s| !s.is_empty()) {
+            builder.inference_endpoints_url = Some(url);
+        }
+        if let Some(url) = env("HF_INFERENCE_CATALOG_URL").filter(|s| !s.is_empty()) {
+            builder.inference_catalog_url = Some(url);
         }
         if let Some(provider) = env("HF_INFERENCE_PROVIDER").filter(|s| !s.is_empty()) {
             match provider.parse() {
@@ -339,6 +370,21 @@ impl InferenceClientBuilder {
         self
     }
 
+    /// The Inference Endpoints API base (default `https://api.endpoints.huggingface.cloud/v2`),
+    /// used by [`InferenceClient::inference_endpoints`].
+    pub fn inference_endpoints_url(mut self, url: impl Into<String>) -> Self {
+        self.inference_endpoints_url = Some(url.into());
+        self
+    }
+
+    /// The Inference Catalog API base (default
+    /// `https://endpoints.huggingface.co/api/v1/catalog`), used by the catalog calls of
+    /// [`InferenceClient::inference_endpoints`].
+    pub fn inference_catalog_url(mut self, url: impl Into<String>) -> Self {
+        self.inference_catalog_url = Some(url.into());
+        self
+    }
+
     /// Sends direct-mode calls of `provider` (all its hosts) to `url`.
     pub fn provider_url(mut self, provider: Provider, url: impl Into<String>) -> Self {
         self.provider_urls
@@ -406,6 +452,12 @@ impl InferenceClientBuilder {
         }
         if let Some(router) = &self.router_url {
             endpoints.router = parse_base(router.trim_end_matches('/'))?;
+        }
+        if let Some(url) = &self.inference_endpoints_url {
+            endpoints.inference_endpoints = parse_base(url.trim_end_matches('/'))?;
+        }
+        if let Some(url) = &self.inference_catalog_url {
+            endpoints.inference_catalog = parse_base(url.trim_end_matches('/'))?;
         }
         for (provider, host, url) in &self.provider_urls {
             endpoints

@@ -12,6 +12,8 @@
 //! | `HF_INFERENCE_PROVIDER_URLS` | direct provider bases, `id=url` pairs separated by `,` (e.g. `together=http://127.0.0.1:8081`); `id.host=url` targets one named host (`fal-ai.queue=…`) |
 //! | `HF_INFERENCE_HOST_REDIRECTS` | any host the client talks to, including follow-up polls and file downloads: `host=url` pairs separated by `,` (e.g. `fal.media=http://127.0.0.1:8082`) |
 //! | `HF_INFERENCE_PROVIDER` | default provider (`auto` or a provider id) |
+//! | `HF_INFERENCE_ENDPOINTS_URL` | Inference Endpoints API base, default `https://api.endpoints.huggingface.cloud/v2` |
+//! | `HF_INFERENCE_CATALOG_URL` | Inference Catalog API base, default `https://endpoints.huggingface.co/api/v1/catalog` |
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,6 +25,10 @@ use crate::providers::{Provider, ProviderSpec};
 
 /// Default Hub API base.
 pub const DEFAULT_HUB_URL: &str = "https://huggingface.co";
+/// Default Inference Endpoints API base (create, inspect and manage dedicated endpoints).
+pub const DEFAULT_INFERENCE_ENDPOINTS_URL: &str = "https://api.endpoints.huggingface.cloud/v2";
+/// Default Inference Catalog API base (curated models with ready-made deployment recipes).
+pub const DEFAULT_INFERENCE_CATALOG_URL: &str = "https://endpoints.huggingface.co/api/v1/catalog";
 
 /// The base URLs the client talks to, each of which can be pointed elsewhere (a gateway, a test
 /// server on loopback).
@@ -30,6 +36,8 @@ pub const DEFAULT_HUB_URL: &str = "https://huggingface.co";
 pub struct Endpoints {
     pub(crate) hub: Url,
     pub(crate) router: Url,
+    pub(crate) inference_endpoints: Url,
+    pub(crate) inference_catalog: Url,
     /// (provider, host name) → base; host name `*` stands for every host of the provider.
     pub(crate) provider_hosts: HashMap<(Provider, String), Url>,
     /// `host[:port]` → replacement origin (and path prefix), applied to every request.
@@ -41,6 +49,10 @@ impl Default for Endpoints {
         Self {
             hub: Url::parse(DEFAULT_HUB_URL).expect("valid default URL"),
             router: Url::parse(crate::providers::ROUTER_BASE_URL).expect("valid default URL"),
+            inference_endpoints: Url::parse(DEFAULT_INFERENCE_ENDPOINTS_URL)
+                .expect("valid default URL"),
+            inference_catalog: Url::parse(DEFAULT_INFERENCE_CATALOG_URL)
+                .expect("valid default URL"),
             provider_hosts: HashMap::new(),
             host_redirects: HashMap::new(),
         }
@@ -56,6 +68,16 @@ impl Endpoints {
     /// The router base.
     pub fn router(&self) -> &Url {
         &self.router
+    }
+
+    /// The Inference Endpoints API base.
+    pub fn inference_endpoints(&self) -> &Url {
+        &self.inference_endpoints
+    }
+
+    /// The Inference Catalog API base.
+    pub fn inference_catalog(&self) -> &Url {
+        &self.inference_catalog
     }
 
     /// Base URL of a provider's named host in direct mode, after overrides.

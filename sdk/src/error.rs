@@ -224,6 +224,33 @@ pub enum Error {
         /// Provider ids on which the SDK implements the task.
         implemented: Vec<String>,
     },
+
+    /// An Inference Endpoint reached a failed state (`failed`, `updateFailed`) while it was
+    /// waited for ([`InferenceEndpoint::wait`](crate::endpoints::InferenceEndpoint::wait)).
+    #[error(
+        "inference endpoint `{name}` is in state `{state}`{}",
+        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+    )]
+    EndpointFailed {
+        /// The endpoint name.
+        name: String,
+        /// The state it ended in.
+        state: crate::endpoints::EndpointState,
+        /// The service's status message (`status.message`), when it gave one.
+        message: Option<String>,
+    },
+
+    /// An Inference Endpoint was not running (and answering its health route) within the time
+    /// allowed; it may still get there.
+    #[error("inference endpoint `{name}` was not running within {after:?} (last state `{state}`)")]
+    EndpointTimeout {
+        /// The endpoint name.
+        name: String,
+        /// The last state the service reported.
+        state: crate::endpoints::EndpointState,
+        /// The time allowed.
+        after: Duration,
+    },
 }
 
 /// Why a stream that had started did not finish normally.

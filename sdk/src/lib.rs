@@ -29,6 +29,7 @@
 pub mod binary;
 pub mod client;
 pub mod config;
+pub mod endpoints;
 pub mod error;
 // Written by `cargo xtask regen` (prettyplease); rustfmt must not reformat it, or `regen --check` fails.
 #[rustfmt::skip]
