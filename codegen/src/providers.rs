@@ -198,6 +198,7 @@ table_enum!(Polling {
     Zai = "zai",
     Bfl = "bfl",
     ReplicateWait = "replicate-wait",
+    NovitaMinimax = "novita-minimax",
 });
 
 table_enum!(StreamStyle {
@@ -1473,7 +1474,12 @@ mod tests {
         ),
         (
             "novita",
-            &["chat-completion", "text-generation", "text-to-video"],
+            &[
+                "chat-completion",
+                "image-text-to-video",
+                "text-generation",
+                "text-to-video",
+            ],
         ),
         ("nscale", &["chat-completion", "text-to-image"]),
         ("openai", &["chat-completion"]),
@@ -1728,6 +1734,10 @@ polling = "none"
         );
         assert_eq!(task("zai-org", "text-to-image").polling, Polling::Zai);
         assert_eq!(
+            task("novita", "image-text-to-video").polling,
+            Polling::NovitaMinimax
+        );
+        assert_eq!(
             task("black-forest-labs", "text-to-image").polling,
             Polling::Bfl
         );
@@ -1746,7 +1756,7 @@ polling = "none"
     fn real_table_generates() {
         let out = generate(&real_table(), &real_spec_tasks()).expect("generation succeeds");
         assert_eq!(out.provider_count, 23);
-        assert_eq!(out.supported_pairs, 88);
+        assert_eq!(out.supported_pairs, 89);
         assert!(out.rust.starts_with(crate::render::GENERATED_HEADER));
         for needle in [
             "FalAi",

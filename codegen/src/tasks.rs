@@ -135,6 +135,12 @@ fn task_items(method: &TaskMethod<'_>) -> Option<TokenStream> {
                 }
             }
             input_inits.push(quote!(#ident: #nested_ty { #(#inits),* }));
+        } else if is_binary(input_name, field) {
+            // An optional file (`image-text-to-image`: the image, or a prompt alone): a setter
+            // taking any binary input, read when the request is built.
+            input_inits.push(quote!(#ident: Default::default()));
+            let pointer = format!("/{}", field.ident);
+            setters.push(binary_setter(field, &pointer));
         } else if field.required {
             let (arg, init) = argument(field);
             args.push(arg);
@@ -297,6 +303,29 @@ fn setter(field: &FieldInfo, assign: impl Fn(TokenStream) -> TokenStream) -> Tok
         pub fn #name(mut self, value: #value) -> Self {
             #body
             self
+        }
+    }
+}
+
+/// The setter of an optional binary field: bytes, a path, an `AsyncRead`, an http(s) URL or a
+/// `data:` URL, as for the required ones; a second call replaces the first.
+fn binary_setter(field: &FieldInfo, pointer: &str) -> TokenStream {
+    let name = plain_name(field);
+    let mut docs = vec![
+        " The input file: bytes, a file path, an `AsyncRead`, an http(s) URL or a `data:` URL (see"
+            .to_owned(),
+        " [`BinaryInput`](crate::binary::BinaryInput)); each provider gets it in the form it takes."
+            .to_owned(),
+    ];
+    if !field.docs.is_empty() {
+        docs.push(String::new());
+        docs.push(" The schema says:".to_owned());
+        docs.extend(field.docs.iter().cloned());
+    }
+    quote! {
+        #(#[doc = #docs])*
+        pub fn #name(self, value: impl Into<crate::binary::BinaryInput>) -> Self {
+            self.set_binary(#pointer, value.into())
         }
     }
 }

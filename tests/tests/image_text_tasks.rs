@@ -5,9 +5,9 @@
 //! `providers/fal-ai.ts`, `providers/wavespeed.ts` (line numbers below are of that release).
 //!
 //! - **Table**: the pairs of these tasks in the provider table are fal-ai and wavespeed, both
-//!   tasks each. (The JS client also maps novita `image-text-to-video`, `novita.ts:98-209`: a
-//!   MiniMax-only route polled at `/v3/minimax/v2/query/video_generation/{task_id}` every 5 s,
-//!   a job protocol the table has no `polling` value for; it is not in the table.)
+//!   tasks each, here; and novita `image-text-to-video` (MiniMax H3, its own job protocol),
+//!   in tests/tests/provider_novita.rs. The table test below fails when a pair is added
+//!   without being covered by one of the two files.
 //! - **Requests**: every pair, with an image and prompt-only, routed (`hf_` token) and direct
 //!   (provider key): an insta snapshot of the preview (token redacted and asserted absent from
 //!   every rendering), the URL, the auth header and the body written out here from the JS source
@@ -253,7 +253,8 @@ fn expected_body(pair: Pair, variant: Variant) -> Value {
 /// Options of one call beyond the standard parameters.
 #[derive(Clone, Default)]
 struct Options {
-    /// The `inputs` string (default: the PNG as base64; `Some("")`: none).
+    /// The image given to `.inputs(…)` as a string (an http(s) URL, a `data:` URL or a file
+    /// path); default: the PNG's bytes; `Some("")`: no image.
     inputs: Option<String>,
     /// No prompt.
     no_prompt: bool,
@@ -308,7 +309,7 @@ async fn call(
         ($request:expr) => {{
             let mut request = $request.model(pair.hub_model()).provider(pair.provider());
             match options.inputs.as_deref() {
-                None => request = request.inputs(b64(IMAGE_PNG)),
+                None => request = request.inputs(IMAGE_PNG),
                 Some("") => {}
                 Some(inputs) => request = request.inputs(inputs),
             }
@@ -408,14 +409,18 @@ fn the_table_serves_these_tasks_on_fal_ai_and_wavespeed() {
         .iter()
         .flat_map(|t| t.providers().iter().map(move |p| (t.as_str(), p.as_str())))
         .collect();
-    let ours: BTreeSet<(&str, &str)> = Pair::ALL
+    let mut ours: BTreeSet<(&str, &str)> = Pair::ALL
         .iter()
         .map(|p| (p.task().as_str(), p.provider().as_str()))
         .collect();
+    // Novita's MiniMax job (getProviderHelper.ts maps it to NovitaImageTextToVideoTask) has its
+    // own file: tests/tests/provider_novita.rs (requests, snapshots, job and answers).
+    ours.insert(("image-text-to-video", "novita"));
     assert_eq!(
         table, ours,
-        "getProviderHelper.ts:79-80, 178-179 (novita's image-text-to-video has no job protocol \
-         in the table yet)"
+        "getProviderHelper.ts: fal-ai and wavespeed for both tasks, novita for the video one; \
+         a pair added to the table needs its request snapshots and answer tests here or in \
+         tests/tests/provider_novita.rs"
     );
 }
 
@@ -513,6 +518,60 @@ async fn image_forms_extra_body_and_wavespeed_images() {
             &format!("{pair:?} with a data: URL"),
         );
 
+        // A file path and an `AsyncRead` are read and sent like the bytes.
+        let dir = std::env::temp_dir().join(format!("hf-image-text-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{pair:?}.png"));
+        std::fs::write(&file, IMAGE_PNG).unwrap();
+        let body = body_of(Options {
+            inputs: Some(file.to_str().unwrap().to_owned()),
+            ..Options::default()
+        })
+        .await;
+        assert_body(
+            &body,
+            &expected_body(pair, Variant::WithImage),
+            &format!("{pair:?} with a path"),
+        );
+        std::fs::remove_file(&file).ok();
+        let reader = if pair.video() {
+            client
+                .image_text_to_video()
+                .inputs(hf_inference::binary::BinaryInput::from_reader(
+                    std::io::Cursor::new(IMAGE_PNG.to_vec()),
+                ))
+                .prompt(ANIMATE_PROMPT)
+                .negative_prompt(NEGATIVE)
+                .num_frames(81.0)
+                .num_inference_steps(30)
+                .seed(7)
+                .model(pair.hub_model())
+                .provider(pair.provider())
+                .preview()
+                .await
+        } else {
+            client
+                .image_text_to_image()
+                .inputs(hf_inference::binary::BinaryInput::from_reader(
+                    std::io::Cursor::new(IMAGE_PNG.to_vec()),
+                ))
+                .prompt(EDIT_PROMPT)
+                .guidance_scale(2.5)
+                .num_inference_steps(28)
+                .seed(42)
+                .target_size(ImageTextToImageParametersTargetSize::new(512, 512))
+                .model(pair.hub_model())
+                .provider(pair.provider())
+                .preview()
+                .await
+        }
+        .unwrap_or_else(|e| panic!("{pair:?} with a reader: {e}"));
+        assert_body(
+            &reader.body_json().unwrap(),
+            &expected_body(pair, Variant::WithImage),
+            &format!("{pair:?} with a reader"),
+        );
+
         // `extra_body` is merged last (it wins), at the root.
         let body = body_of(Options {
             extra_body: Some(json!({"enable_safety_checker": false, "seed": 1})),
@@ -592,7 +651,7 @@ async fn image_forms_extra_body_and_wavespeed_images() {
 
 /// Inputs refused before any connection (Hub, router, provider): neither an image nor a prompt
 /// (the schema: "either inputs (image) or prompt (in parameters) must be provided"), and an
-/// `inputs` string that is neither base64 nor a URL.
+/// image file that does not exist, and an image put in `extra_body` instead of the setter.
 #[tokio::test]
 async fn bad_inputs_are_refused_before_any_connection() {
     for pair in Pair::ALL {
@@ -607,21 +666,32 @@ async fn bad_inputs_are_refused_before_any_connection() {
             )
             .build()
             .unwrap();
-            for (options, needle) in [
+            for (options, field, needle) in [
                 (
                     Options {
                         inputs: Some(String::new()),
                         no_prompt: true,
                         ..Options::default()
                     },
+                    "inputs",
                     "needs an image (`inputs`) or a `prompt`",
                 ),
                 (
                     Options {
-                        inputs: Some("not base64 at all!".into()),
+                        inputs: Some("/nonexistent/dir/raccoon.png".into()),
                         ..Options::default()
                     },
-                    "neither base64 image data nor a URL",
+                    "input",
+                    "`/nonexistent/dir/raccoon.png` does not exist",
+                ),
+                (
+                    Options {
+                        inputs: Some(String::new()),
+                        extra_body: Some(json!({"inputs": b64(IMAGE_PNG)})),
+                        ..Options::default()
+                    },
+                    "inputs",
+                    "give the image to the `.inputs(…)` setter",
                 ),
             ] {
                 let what = format!("{pair:?} ({}): {needle}", mode.name());
@@ -631,8 +701,11 @@ async fn bad_inputs_are_refused_before_any_connection() {
                         Ok(_) => panic!("{what}: accepted"),
                     };
                     match &err {
-                        Error::InvalidInput { field, message } => {
-                            assert_eq!(field, "inputs", "{what}");
+                        Error::InvalidInput {
+                            field: actual,
+                            message,
+                        } => {
+                            assert_eq!(actual, field, "{what}");
                             assert!(message.contains(needle), "{what}: {message}");
                         }
                         other => panic!("{what}: expected InvalidInput, got {other:?}"),
@@ -667,7 +740,7 @@ async fn lora_adapters_from_the_hub_mapping() {
             mapping,
         );
         let client = loopback_builder(HF_TOKEN, &server).build().unwrap();
-        let image = b64(IMAGE_PNG);
+        let image = IMAGE_PNG;
         let prompt = if pair.video() {
             ANIMATE_PROMPT
         } else {

@@ -827,7 +827,8 @@ async fn check_on_the_wire(
 
 /// Chat completion and text generation have their own tests (tests/requests.rs,
 /// tests/replay_chat.rs), and so have the JS client's image-text tasks, absent from 2.4.0
-/// (tests/image_text_tasks.rs); every other pair of the table is in [`COVERAGE`].
+/// (tests/image_text_tasks.rs, whose table test also names tests/provider_novita.rs for novita's
+/// MiniMax video job); every other pair of the table is in [`COVERAGE`].
 const ELSEWHERE: [Task; 4] = [
     Task::ChatCompletion,
     Task::TextGeneration,

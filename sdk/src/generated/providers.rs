@@ -17,7 +17,7 @@ pub const ROUTER_BASE_URL: &str = "https://router.huggingface.co";
 /// (provider "auto"), relative to [`ROUTER_BASE_URL`]. Routed mode only.
 pub const AUTO_ROUTER_CHAT_ROUTE: &str = "/v1/chat/completions";
 /// The support matrix as Markdown: tasks as rows, providers as columns, then a legend.
-pub const SUPPORT_MATRIX_MARKDOWN: &str = "| Task | baseten | black-forest-labs† | cerebras | cohere | deepinfra | fal-ai | featherless-ai | fireworks-ai | groq | hf-inference | hyperbolic† | nebius† | novita | nscale | openai | ovhcloud | publicai | replicate | sambanova† | scaleway | together | wavespeed | zai-org |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| `audio-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `audio-to-audio` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `automatic-speech-recognition` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  |  |  |  |\n| `chat-completion` | RD |  | RD | RD | RD |  | RD | RD | RD | R | D | D | RD | RD | D | RD | RD |  | D | RD | RD |  | RD |\n| `document-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `feature-extraction` |  |  |  |  | RD |  |  |  |  | R |  | D |  |  |  |  |  |  | D | RD | RD |  |  |\n| `fill-mask` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-segmentation` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-text-to-image` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* |  |\n| `image-text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* |  |\n| `image-to-image` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD | RD* |  |\n| `image-to-text` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* | RD* |  |\n| `object-detection` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `sentence-similarity` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `summarization` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `table-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `tabular-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-generation` |  |  |  |  | RD |  | RD |  |  | R | D | D | RD |  |  |  |  |  |  |  | RD |  |  |\n| `text-to-image` |  | D* |  |  |  | RD |  |  |  | R | D | D |  | RD |  |  |  | RD* |  |  | RD | RD* | RD* |\n| `text-to-speech` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD |  |  |\n| `text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  | RD |  |  |  |  | RD* |  |  | RD* | RD* |  |\n| `token-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `translation` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `visual-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n\n- `R`: through the Hugging Face router, with a Hugging Face token.\n- `D`: directly to the provider, with the provider's own key.\n- `*`: asynchronous job; the SDK waits for the result (polling, or replicate's held request).\n- `†`: removed from the Hugging Face router; direct calls only.\n\nKnown tasks no provider serves yet: `depth-estimation`, `tabular-regression`, `text-to-audio`, `video-classification`, `zero-shot-object-detection`.\n";
+pub const SUPPORT_MATRIX_MARKDOWN: &str = "| Task | baseten | black-forest-labs† | cerebras | cohere | deepinfra | fal-ai | featherless-ai | fireworks-ai | groq | hf-inference | hyperbolic† | nebius† | novita | nscale | openai | ovhcloud | publicai | replicate | sambanova† | scaleway | together | wavespeed | zai-org |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n| `audio-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `audio-to-audio` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `automatic-speech-recognition` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  |  |  |  |\n| `chat-completion` | RD |  | RD | RD | RD |  | RD | RD | RD | R | D | D | RD | RD | D | RD | RD |  | D | RD | RD |  | RD |\n| `document-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `feature-extraction` |  |  |  |  | RD |  |  |  |  | R |  | D |  |  |  |  |  |  | D | RD | RD |  |  |\n| `fill-mask` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-segmentation` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-text-to-image` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* |  |\n| `image-text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  | RD* |  |\n| `image-to-image` |  |  |  |  |  | RD* |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD | RD* |  |\n| `image-to-text` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `image-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  |  |  |  |  |  |  |  |  | RD* | RD* |  |\n| `object-detection` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `sentence-similarity` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `summarization` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `table-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `tabular-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `text-generation` |  |  |  |  | RD |  | RD |  |  | R | D | D | RD |  |  |  |  |  |  |  | RD |  |  |\n| `text-to-image` |  | D* |  |  |  | RD |  |  |  | R | D | D |  | RD |  |  |  | RD* |  |  | RD | RD* | RD* |\n| `text-to-speech` |  |  |  |  | RD | RD |  |  |  | R |  |  |  |  |  |  |  | RD* |  |  | RD |  |  |\n| `text-to-video` |  |  |  |  |  | RD* |  |  |  |  |  |  | RD |  |  |  |  | RD* |  |  | RD* | RD* |  |\n| `token-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `translation` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `visual-question-answering` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n| `zero-shot-image-classification` |  |  |  |  |  |  |  |  |  | R |  |  |  |  |  |  |  |  |  |  |  |  |  |\n\n- `R`: through the Hugging Face router, with a Hugging Face token.\n- `D`: directly to the provider, with the provider's own key.\n- `*`: asynchronous job; the SDK waits for the result (polling, or replicate's held request).\n- `†`: removed from the Hugging Face router; direct calls only.\n\nKnown tasks no provider serves yet: `depth-estimation`, `tabular-regression`, `text-to-audio`, `video-classification`, `zero-shot-object-detection`.\n";
 /// An inference provider, named by its Hub id.
 ///
 /// Variants are in id order. Removed providers are kept (see
@@ -81,7 +81,7 @@ pub enum Provider {
     Nebius,
     /// Novita AI (`novita`). Routed at `/novita`; direct at <https://api.novita.ai>.
     ///
-    /// Tasks: `chat-completion`, `text-generation`, `text-to-video`.
+    /// Tasks: `chat-completion`, `image-text-to-video`, `text-generation`, `text-to-video`.
     Novita,
     /// Nscale (`nscale`). Routed at `/nscale`; direct at <https://inference.api.nscale.com>.
     ///
@@ -341,7 +341,7 @@ pub enum Task {
     ImageTextToImage,
     /// `image-text-to-video`.
     ///
-    /// Served by: `fal-ai`, `wavespeed`.
+    /// Served by: `fal-ai`, `novita`, `wavespeed`.
     ImageTextToVideo,
     /// `image-to-image`.
     ///
@@ -608,7 +608,9 @@ impl Task {
             Task::ImageClassification => &[Provider::HfInference],
             Task::ImageSegmentation => &[Provider::FalAi, Provider::HfInference],
             Task::ImageTextToImage => &[Provider::FalAi, Provider::Wavespeed],
-            Task::ImageTextToVideo => &[Provider::FalAi, Provider::Wavespeed],
+            Task::ImageTextToVideo => {
+                &[Provider::FalAi, Provider::Novita, Provider::Wavespeed]
+            }
             Task::ImageToImage => {
                 &[
                     Provider::FalAi,
@@ -835,8 +837,9 @@ pub fn task_spec(provider: Provider, task: Task) -> Option<&'static TaskSpec> {
         (Provider::Nebius, Task::TextGeneration) => Some(&NEBIUS_TASKS[2]),
         (Provider::Nebius, Task::TextToImage) => Some(&NEBIUS_TASKS[3]),
         (Provider::Novita, Task::ChatCompletion) => Some(&NOVITA_TASKS[0]),
-        (Provider::Novita, Task::TextGeneration) => Some(&NOVITA_TASKS[1]),
-        (Provider::Novita, Task::TextToVideo) => Some(&NOVITA_TASKS[2]),
+        (Provider::Novita, Task::ImageTextToVideo) => Some(&NOVITA_TASKS[1]),
+        (Provider::Novita, Task::TextGeneration) => Some(&NOVITA_TASKS[2]),
+        (Provider::Novita, Task::TextToVideo) => Some(&NOVITA_TASKS[3]),
         (Provider::Nscale, Task::ChatCompletion) => Some(&NSCALE_TASKS[0]),
         (Provider::Nscale, Task::TextToImage) => Some(&NSCALE_TASKS[1]),
         (Provider::Openai, Task::ChatCompletion) => Some(&OPENAI_TASKS[0]),
@@ -2004,7 +2007,7 @@ static NEBIUS_SPEC: ProviderSpec = ProviderSpec {
     tasks: &NEBIUS_TASKS,
 };
 /// The tasks of [`Provider::Novita`], sorted by id.
-static NOVITA_TASKS: [TaskSpec; 3] = [
+static NOVITA_TASKS: [TaskSpec; 4] = [
     TaskSpec {
         task: Task::ChatCompletion,
         method: HttpMethod::Post,
@@ -2020,6 +2023,22 @@ static NOVITA_TASKS: [TaskSpec; 3] = [
         result_pointer: None,
         polling: Polling::None,
         stream: StreamStyle::OpenAiChat,
+    },
+    TaskSpec {
+        task: Task::ImageTextToVideo,
+        method: HttpMethod::Post,
+        route: "/v3/minimax/v2/video_generation",
+        versioned_route: None,
+        host: Some("api"),
+        routed_query: None,
+        body: BodyKind::Json,
+        payload: PayloadStyle::Provider,
+        json_schema_format: None,
+        renames: &[],
+        response: ResponseStyle::AssetUrl,
+        result_pointer: Some("/task/content/url"),
+        polling: Polling::NovitaMinimax,
+        stream: StreamStyle::None,
     },
     TaskSpec {
         task: Task::TextGeneration,

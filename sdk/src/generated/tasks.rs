@@ -465,10 +465,13 @@ mod image_text_to_image {
         }
     }
     impl ImageTextToImageRequest<'_> {
+        /// The input file: bytes, a file path, an `AsyncRead`, an http(s) URL or a `data:` URL (see
+        /// [`BinaryInput`](crate::binary::BinaryInput)); each provider gets it in the form it takes.
+        ///
+        /// The schema says:
         /// The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload. Either this or prompt must be provided.
-        pub fn inputs(mut self, value: impl Into<String>) -> Self {
-            self.input_mut().inputs = Some(value.into());
-            self
+        pub fn inputs(self, value: impl Into<crate::binary::BinaryInput>) -> Self {
+            self.set_binary("/inputs", value.into())
         }
         /// For diffusion models. A higher guidance scale value encourages the model to generate images closely linked to the text prompt at the expense of lower image quality.
         pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {
@@ -549,10 +552,13 @@ mod image_text_to_video {
         }
     }
     impl ImageTextToVideoRequest<'_> {
+        /// The input file: bytes, a file path, an `AsyncRead`, an http(s) URL or a `data:` URL (see
+        /// [`BinaryInput`](crate::binary::BinaryInput)); each provider gets it in the form it takes.
+        ///
+        /// The schema says:
         /// The input image data as a base64-encoded string. If no `parameters` are provided, you can also provide the image data as a raw bytes payload. Either this or prompt must be provided.
-        pub fn inputs(mut self, value: impl Into<String>) -> Self {
-            self.input_mut().inputs = Some(value.into());
-            self
+        pub fn inputs(self, value: impl Into<crate::binary::BinaryInput>) -> Self {
+            self.set_binary("/inputs", value.into())
         }
         /// For diffusion models. A higher guidance scale value encourages the model to generate videos closely linked to the text prompt at the expense of lower image quality.
         pub fn guidance_scale(mut self, value: impl Into<f64>) -> Self {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::binary::{BinaryInput, Blob};
+use crate::binary::BinaryInput;
 use crate::error::{Error, Result};
 use crate::http::transport::PreparedRequest;
 use crate::providers::Task;
@@ -171,46 +171,23 @@ pub(crate) async fn body(call: &Call<'_>) -> Result<Value> {
 }
 
 /// The optional image of `image-text-to-image` / `image-text-to-video` (shared with
-/// wavespeed.rs). The generated method takes it as the schema's `inputs` string (`.inputs(…)`):
-/// base64 bytes, or a `data:` URL, or an http(s) URL passed through as such; a binary input
-/// attached by the engine comes first. An empty string is no image, as in the JS client (`if
-/// (args.inputs)`). The schema's rule "either inputs (image) or prompt (in parameters) must be
-/// provided" is checked here, before anything is sent.
+/// wavespeed.rs and novita.rs): the binary input the generated `.inputs(…)` setter attached.
+/// The schema's rule "either inputs (image) or prompt (in parameters) must be provided" is
+/// checked here, before anything is sent; an `inputs` given through `extra_body` instead of the
+/// setter is refused rather than silently dropped.
 pub(super) fn image_text_input(call: &Call<'_>) -> Result<Option<BinaryInput>> {
     let invalid = |message: String| Error::InvalidInput {
         field: "inputs".into(),
         message,
     };
-    let image = match (call.first_binary(), call.inputs()) {
-        (Some(binary), _) => Some(binary.clone()),
-        (None, Some(Value::String(text))) if !text.trim().is_empty() => {
-            let text = text.trim();
-            let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
-            if lower.starts_with("http://") || lower.starts_with("https://") {
-                Some(BinaryInput::from_url(text)?)
-            } else if lower.starts_with("data:") {
-                Some(BinaryInput::from_data_url(text)?)
-            } else {
-                let blob = Blob::from_base64(text, None).map_err(|e| {
-                    invalid(format!(
-                        "`inputs` is neither base64 image data nor a URL: {e}"
-                    ))
-                })?;
-                let content_type = blob.content_type().map(str::to_owned);
-                let input = BinaryInput::from_bytes(blob.into_bytes());
-                Some(match content_type {
-                    Some(mime) => input.with_content_type(mime),
-                    None => input,
-                })
-            }
-        }
-        (None, None | Some(Value::Null | Value::String(_))) => None,
-        (None, Some(other)) => {
-            return Err(invalid(format!(
-                "`inputs` must be a base64 string or a URL, not {other}"
-            )));
-        }
-    };
+    let image = call.first_binary().cloned();
+    if image.is_none() && call.inputs().is_some_and(|v| !v.is_null()) {
+        return Err(invalid(
+            "give the image to the `.inputs(…)` setter (bytes, a path, a URL or a `data:` URL), \
+             not in `extra_body`"
+                .into(),
+        ));
+    }
     let has_prompt = call
         .parameters()
         .get("prompt")

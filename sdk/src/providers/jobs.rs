@@ -204,5 +204,6 @@ pub(crate) async fn follow(
         Polling::Zai => super::zai_org::follow(call, request, first).await,
         Polling::Bfl => super::black_forest_labs::follow(call, request, first).await,
         Polling::TogetherVideo => super::together::follow_video(call, request, first).await,
+        Polling::NovitaMinimax => super::novita::follow_minimax(call, request, first).await,
     }
 }

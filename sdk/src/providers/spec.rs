@@ -296,6 +296,11 @@ table_enum! {
         /// Replicate: no polling; the request carries `prefer: wait` and the server holds it
         /// (about 60 s). A null `output` means it timed out.
         ReplicateWait = "replicate-wait",
+        /// Novita's MiniMax video jobs: the first answer carries `task_id`; GET
+        /// `/v3/minimax/v2/query/video_generation/{task_id}` at once, then every 5 s, until
+        /// `task.status` is `succeeded` (the file is at `task.content.url`), `failed` or
+        /// `cancelled`.
+        NovitaMinimax = "novita-minimax",
     }
 }
 

@@ -158,6 +158,14 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
         self
     }
 
+    /// Sets the binary input at `pointer`, replacing one set there before (the setters of
+    /// optional files).
+    pub(crate) fn set_binary(mut self, pointer: &'static str, input: BinaryInput) -> Self {
+        self.binary.retain(|(p, _)| *p != pointer);
+        self.binary.push((pointer, input));
+        self
+    }
+
     /// The typed input as it stands.
     pub fn input(&self) -> &I {
         &self.input
