@@ -83,7 +83,8 @@ fn query_url(mode: Mode, id: &str) -> String {
 fn expected_body(image: Option<&str>) -> Value {
     let mut content = vec![json!({"type": "text", "text": PROMPT})];
     if let Some(url) = image {
-        content.push(json!({"type": "image_url", "image_url": {"url": url}, "role": "first_frame"}));
+        content
+            .push(json!({"type": "image_url", "image_url": {"url": url}, "role": "first_frame"}));
     }
     json!({
         "model": PROVIDER_ID,
@@ -248,12 +249,10 @@ async fn minimax_fields_image_forms_and_extra_body() {
 
     // MiniMax's own fields given as parameters win; other parameters are sent (first); root
     // `extra_body` fields are merged last.
-    let body = body_of(
-        standard(&client, Some(IMAGE_PNG.into())).extra_body(json!({
-            "parameters": {"resolution": "2K", "duration": 10, "prompt_optimizer": false},
-            "callback_url": "https://example.com/hook"
-        })),
-    )
+    let body = body_of(standard(&client, Some(IMAGE_PNG.into())).extra_body(json!({
+        "parameters": {"resolution": "2K", "duration": 10, "prompt_optimizer": false},
+        "callback_url": "https://example.com/hook"
+    })))
     .await;
     let data_url = png_data_url();
     let mut expected = expected_body(Some(&data_url));
@@ -334,7 +333,12 @@ async fn inputs_refused_before_any_connection() {
                 }
             }
         }
-        assert_eq!(counter.connections(), 0, "{}: nothing was sent", mode.name());
+        assert_eq!(
+            counter.connections(),
+            0,
+            "{}: nothing was sent",
+            mode.name()
+        );
     }
 }
 
@@ -441,7 +445,11 @@ async fn job_flow_in_both_modes() {
             let auth = format!("Bearer {}", token(mode));
             let submit = &requests[0];
             assert_sent_to(submit, "POST", &expected[0], &what);
-            assert_eq!(submit.header("authorization"), Some(auth.as_str()), "{what}");
+            assert_eq!(
+                submit.header("authorization"),
+                Some(auth.as_str()),
+                "{what}"
+            );
             for (i, poll) in requests[1..4].iter().enumerate() {
                 let what = format!("{what}: poll {}", i + 1);
                 assert_sent_to(poll, "GET", &expected[i + 1], &what);
@@ -461,7 +469,11 @@ async fn job_flow_in_both_modes() {
                     s.status.clone()
                 })
                 .collect();
-            assert_eq!(seen, ["queued", "running", "succeeded"], "{what}: on_status");
+            assert_eq!(
+                seen,
+                ["queued", "running", "succeeded"],
+                "{what}: on_status"
+            );
             assert!(server.requests_to(HUB_HOST).is_empty(), "{what}: no Hub");
             if mode == Mode::Direct {
                 assert!(
@@ -496,7 +508,11 @@ async fn failed_cancelled_malformed_and_endless_jobs() {
             .await
             .expect_err("a failed job");
         assert_job_failed(&err, "novita", "t-failed", message, message);
-        assert_eq!(server.requests().len(), 3, "{message}: submit and two polls");
+        assert_eq!(
+            server.requests().len(),
+            3,
+            "{message}: submit and two polls"
+        );
     }
 
     // `succeeded` without `task.content.url`: Error::Decode, nothing downloaded.

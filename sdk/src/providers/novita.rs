@@ -129,12 +129,9 @@ async fn minimax_body(call: &Call<'_>) -> Result<Value> {
             message: "novita's MiniMax H3 needs a non-empty `prompt`".into(),
         })?
         .to_owned();
-    let size = params.get("target_size").and_then(|size| {
-        Some((
-            size.get("width")?.as_f64()?,
-            size.get("height")?.as_f64()?,
-        ))
-    });
+    let size = params
+        .get("target_size")
+        .and_then(|size| Some((size.get("width")?.as_f64()?, size.get("height")?.as_f64()?)));
     let num_frames = params.get("num_frames").and_then(Value::as_f64);
     let resolution = params
         .shift_remove("resolution")
@@ -289,7 +286,11 @@ mod tests {
     fn minimax_fields_from_the_schema_parameters() {
         assert_eq!(resolution_for(None), "768P");
         assert_eq!(resolution_for(Some((1280.0, 720.0))), "768P");
-        assert_eq!(resolution_for(Some((1104.0, 1104.0))), "768P", "a tie is 768P");
+        assert_eq!(
+            resolution_for(Some((1104.0, 1104.0))),
+            "768P",
+            "a tie is 768P"
+        );
         assert_eq!(resolution_for(Some((2560.0, 1440.0))), "2K");
         assert_eq!(duration_for(None), 4);
         assert_eq!(duration_for(Some(24.0)), 4, "at least 4 s");
@@ -328,7 +329,11 @@ mod tests {
         assert!(
             matches!(minimax_status(&cancelled), Ok((_, Phase::Failed(m))) if m == "Novita task cancelled")
         );
-        for bad in [json!({}), json!({"task": {}}), json!({"task": {"status": 1}})] {
+        for bad in [
+            json!({}),
+            json!({"task": {}}),
+            json!({"task": {"status": 1}}),
+        ] {
             assert!(
                 matches!(minimax_status(&bad), Err(Error::Decode { .. })),
                 "{bad}"
