@@ -179,9 +179,16 @@ impl Variant {
 }
 
 /// The first request's URL. fal: the queue (`queue.fal.run`, routed with `?_subdomain=queue`,
-/// fal-ai.ts:147-152, 311); WaveSpeed: `/api/v3/{model}` (wavespeed.ts:96-98).
-fn expected_url(pair: Pair, mode: Mode) -> String {
-    let id = pair.provider_id();
+/// fal-ai.ts:147-152, 311); a prompt-only direct call drops the last segment of the mapped id
+/// (`dropEndpointSegmentOnDirectCalls`, fal-ai.ts); WaveSpeed: `/api/v3/{model}`
+/// (wavespeed.ts:96-98).
+fn expected_url(pair: Pair, mode: Mode, variant: Variant) -> String {
+    let id = match (pair.provider(), mode, variant) {
+        (Provider::FalAi, Mode::Direct, Variant::PromptOnly) => {
+            pair.provider_id().rsplit_once('/').unwrap().0
+        }
+        _ => pair.provider_id(),
+    };
     match (pair.provider(), mode) {
         (Provider::FalAi, Mode::Routed) => format!("{ROUTER}/fal-ai/{id}?_subdomain=queue"),
         (Provider::FalAi, Mode::Direct) => format!("https://queue.fal.run/{id}"),
@@ -444,9 +451,11 @@ async fn requests_of_every_pair_variant_and_mode() {
                     .unwrap_or_else(|e| panic!("{what}: {e}"))
                     .preview;
                 check_common(&preview, pair, mode, &what);
-                // A prompt-only direct call keeps the mapped id: the JS client drops its last
-                // segment there (fal-ai.ts:224-240), which the table cannot express.
-                assert_eq!(preview.url, expected_url(pair, mode), "{what}: URL");
+                assert_eq!(
+                    preview.url,
+                    expected_url(pair, mode, variant),
+                    "{what}: URL"
+                );
                 let body = preview.body_json().expect("JSON");
                 assert_body(&body, &expected_body(pair, variant), &what);
                 if pair.provider() == Provider::Wavespeed {
@@ -467,6 +476,51 @@ async fn requests_of_every_pair_variant_and_mode() {
         }
     }
     assert_eq!(snapshots, 16, "4 pairs x 2 variants x 2 modes");
+    assert_eq!(hub.connections(), 0, "pinned mappings: no Hub lookup");
+}
+
+/// fal's prompt-only direct calls: a three-segment id (`owner/app/endpoint`) loses its last
+/// segment, as in the JS client; a two-segment id (`owner/app`, the app's root) is kept, where
+/// the JS client would send `/fal-ai` alone (a deliberate difference, README "differences").
+#[tokio::test]
+async fn fal_prompt_only_direct_calls_and_the_endpoint_segment() {
+    let hub = ConnectionCounter::start();
+    for (id, expected) in [
+        ("fal-ai/flux-2/edit", "https://queue.fal.run/fal-ai/flux-2"),
+        (
+            "fal-ai/flux-pro/kontext/max",
+            "https://queue.fal.run/fal-ai/flux-pro/kontext",
+        ),
+        ("fal-ai/flux-2", "https://queue.fal.run/fal-ai/flux-2"),
+    ] {
+        for (mode, with_image) in [
+            (Mode::Direct, false),
+            (Mode::Direct, true),
+            (Mode::Routed, false),
+        ] {
+            let client = InferenceClient::builder()
+                .token(Pair::FalImage.token(mode))
+                .hub_url(hub.url())
+                .model_mapping(Pair::FalImage.hub_model(), Provider::FalAi, id)
+                .build()
+                .unwrap();
+            let mut request = client
+                .image_text_to_image()
+                .prompt(EDIT_PROMPT)
+                .model(Pair::FalImage.hub_model())
+                .provider(Provider::FalAi);
+            if with_image {
+                request = request.inputs(IMAGE_PNG);
+            }
+            let url = request.preview().await.unwrap().url;
+            let expected = match (mode, with_image) {
+                (Mode::Direct, false) => expected.to_owned(),
+                (Mode::Direct, true) => format!("https://queue.fal.run/{id}"),
+                (Mode::Routed, _) => format!("{ROUTER}/fal-ai/{id}?_subdomain=queue"),
+            };
+            assert_eq!(url, expected, "{id} ({}, image: {with_image})", mode.name());
+        }
+    }
     assert_eq!(hub.connections(), 0, "pinned mappings: no Hub lookup");
 }
 
@@ -972,7 +1026,7 @@ fn server_of(pair: Pair, mode: Mode, variant: Variant, script: &Script) -> Repla
         "submit",
         1,
         "POST",
-        &expected_url(pair, mode),
+        &expected_url(pair, mode, variant),
         Some(&body),
         Ok((200, &script.submit)),
     )];
@@ -1032,7 +1086,7 @@ async fn job_flows_of_every_pair_variant_and_mode() {
 
                 server.assert_all_matched();
                 let requests = server.requests();
-                let expected: Vec<String> = std::iter::once(expected_url(pair, mode))
+                let expected: Vec<String> = std::iter::once(expected_url(pair, mode, variant))
                     .chain(script.polls.iter().map(|(u, _)| u.clone()))
                     .chain(script.result.iter().map(|(u, _)| u.clone()))
                     .chain(std::iter::once(script.file_url.clone()))

@@ -45,6 +45,7 @@ use hf_inference::binary::{BinaryInput, Blob};
 use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::{PayloadStyle, Polling, ResponseStyle, TaskSpec, task_spec};
 use hf_inference::tasks::generic::TaskRequest;
+use hf_inference::types::common::GenerationParameters;
 use hf_inference::types::question_answering::QuestionAnsweringInputData;
 use hf_inference::types::sentence_similarity::SentenceSimilarityInputData;
 use hf_inference::types::table_question_answering::TableQuestionAnsweringInputData;
@@ -591,6 +592,14 @@ fn render(preview: &RequestPreview) -> String {
         assert_eq!(columns, ["Repository", "Stars"], "column order is kept");
     }
     render_json(preview, &body)
+}
+
+/// The Python reference's `_inner_post` adds `Accept: image/png` to the calls of the tasks it
+/// expects images from (`TASKS_EXPECTING_IMAGES`: text-to-image, image-to-image), on every
+/// provider; no other task gets an `Accept`.
+fn assert_accept(preview: &RequestPreview, task: Task, what: &str) {
+    let expected = matches!(task, Task::TextToImage | Task::ImageToImage).then_some("image/png");
+    assert_eq!(preview.header("accept"), expected, "{what}: Accept");
 }
 
 /// Facts every preview of this file must satisfy: the token absent from every rendering
@@ -1292,11 +1301,12 @@ impl Variant {
     }
 }
 
-/// The variants a pair is checked with. (hf-inference text-to-speech: no parameters; its only
-/// schema parameter, `generation_parameters`, is nested where the Python reference flattens
-/// the generation options into `parameters`, a difference reported, not pinned here.)
+/// The variants a pair is checked with. (OpenAI speech on deepinfra and together: no
+/// parameters of the schema; hf-inference text-to-speech sends `generation_parameters` flat in
+/// `parameters`, as the Python reference does.)
 fn variants(task: Task, provider: Provider) -> Vec<Variant> {
     match (task, provider) {
+        (Task::TextToSpeech, Provider::HfInference) => vec![Variant::Plain, Variant::Parameters],
         (Task::TextToSpeech, _) => vec![Variant::Plain],
         _ => vec![Variant::Plain, Variant::Parameters],
     }
@@ -1319,6 +1329,8 @@ fn media_parameters(task: Task) -> Value {
             "height": 128,
             "num_inference_steps": 10
         }),
+        // `text_to_speech(text, do_sample=True, temperature=0.7)`: flat in `parameters`.
+        Task::TextToSpeech => json!({"do_sample": true, "temperature": 0.7}),
         Task::VisualQuestionAnswering => json!({"top_k": 2}),
         Task::ZeroShotImageClassification => {
             json!({"candidate_labels": IMAGE_LABELS, "hypothesis_template": HYPOTHESIS})
@@ -1449,6 +1461,12 @@ async fn media_call(
         Task::TextToSpeech => {
             let r = client.text_to_speech(SPEECH);
             let r = match provider {
+                Provider::HfInference if with => {
+                    let mut generation = GenerationParameters::default();
+                    generation.do_sample = Some(true);
+                    generation.temperature = Some(0.7);
+                    r.generation_parameters(generation)
+                }
                 Provider::HfInference => r,
                 _ => r.extra_body(json!({"voice": VOICE})),
             };
@@ -1727,6 +1745,7 @@ async fn binary_and_file_tasks_on_every_provider_and_mode() {
                 check_common(&preview, token, &what, reference.content_type, &rendered);
                 assert_eq!(preview.url, reference.url, "{what}: URL");
                 check_media_body(&preview, &reference, &what);
+                assert_accept(&preview, task, &what);
                 if !hf {
                     check_speech_model(&client, task, provider, &preview, &reference, &what).await;
                 }
@@ -1756,9 +1775,8 @@ async fn binary_and_file_tasks_on_every_provider_and_mode() {
         }
     }
     assert_eq!(
-        snapshots, 27,
-        "snapshots: 11 hf-inference tasks x 2 variants + text-to-speech on hf-inference + 2 \
-         OpenAI speech providers x 2 modes"
+        snapshots, 28,
+        "snapshots: 12 hf-inference tasks x 2 variants + 2 OpenAI speech providers x 2 modes"
     );
     assert_eq!(hub.connections(), 0, "pinned mappings: no Hub lookup");
 }
@@ -2202,6 +2220,7 @@ async fn check_adapter_request(
     for (name, value) in static_headers {
         assert_eq!(preview.header(name), Some(*value), "{what}: {name}");
     }
+    assert_accept(&preview, task, &what);
     let content_type = preview.header("content-type").unwrap_or_default();
     if task == Task::AutomaticSpeechRecognition && provider == Provider::Deepinfra {
         // §3.3: a multipart form.

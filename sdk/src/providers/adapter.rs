@@ -185,7 +185,11 @@ pub(crate) async fn request(call: &Call<'_>) -> Result<PreparedRequest> {
         };
         return PreparedRequest::multipart(call.client, call.target, &boundary, form);
     }
-    PreparedRequest::json(call.client, call.target, &body(call).await?)
+    let mut request = PreparedRequest::json(call.client, call.target, &body(call).await?)?;
+    if call.provider()? == Provider::FalAi {
+        super::fal_ai::adjust_url(call, &mut request);
+    }
+    Ok(request)
 }
 
 /// Sends the first request and follows the job, if any, to the final answer's JSON.

@@ -202,6 +202,35 @@ pub(super) fn image_text_input(call: &Call<'_>) -> Result<Option<BinaryInput>> {
     Ok(image)
 }
 
+/// The URL of a prompt-only `image-text-to-image` / `image-text-to-video` call made directly:
+/// fal apps serve the image+text variant one path segment below the text-only one
+/// (`fal-ai/flux-2/edit` and `fal-ai/flux-2`), and the Hub maps the task to the deeper one, so
+/// without an image the last segment is dropped, as the JS client does (@huggingface/inference
+/// 4.13.30, `dropEndpointSegmentOnDirectCalls` in fal-ai.ts). Routed calls keep the mapped id:
+/// the router resolves the mapping from that path. Unlike the JS client, an id of two segments
+/// (`owner/app`, already the app's root) is kept: dropping one would leave the owner alone, a
+/// path no fal app has.
+pub(crate) fn adjust_url(call: &Call<'_>, request: &mut PreparedRequest) {
+    let prompt_only = matches!(call.task, Task::ImageTextToImage | Task::ImageTextToVideo)
+        && call.first_binary().is_none();
+    if !prompt_only || call.target.mode != Mode::Direct {
+        return;
+    }
+    let Some(id) = call.target.provider_model_id.as_deref() else {
+        return;
+    };
+    let Some((parent, last)) = id.trim_matches('/').rsplit_once('/') else {
+        return;
+    };
+    if !parent.contains('/') {
+        return;
+    }
+    let path = request.url.path().to_owned();
+    if let Some(base) = path.strip_suffix(last).and_then(|p| p.strip_suffix('/')) {
+        request.url.set_path(base);
+    }
+}
+
 fn missing_input() -> Error {
     Error::InvalidInput {
         field: "inputs".into(),

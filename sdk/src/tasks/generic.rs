@@ -232,6 +232,22 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
     }
 
     async fn prepare(&self) -> Result<(Target, PreparedRequest)> {
+        let (target, mut request) = self.prepare_request().await?;
+        // The Python reference asks for PNG on the tasks it expects images from (text-to-image
+        // and image-to-image, `TASKS_EXPECTING_IMAGES`), on every provider, unless the caller
+        // set an `Accept` of their own; job polls copy the header, as the reference's do.
+        if matches!(self.task, Task::TextToImage | Task::ImageToImage)
+            && !request.headers.contains_key(reqwest::header::ACCEPT)
+        {
+            request.headers.insert(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static("image/png"),
+            );
+        }
+        Ok((target, request))
+    }
+
+    async fn prepare_request(&self) -> Result<(Target, PreparedRequest)> {
         self.refuse_unimplemented_early()?;
         let target = self.client.resolve(self.task, &self.call).await?;
         if let (Some(spec), Some(provider)) = (target.spec, target.provider)
@@ -354,6 +370,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             }
         };
         let mut input = input;
+        flatten_generation_parameters(self.task, &mut input);
         merge_json(&mut input, self.extra_body.clone());
         Ok(adapter::Call {
             client: self.client,
@@ -404,6 +421,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
                 message: "the task input is not a JSON object".into(),
             });
         };
+        flatten_generation_parameters(self.task, &mut fields);
         let payload = target.spec.map_or(PayloadStyle::HfInference, |s| s.payload);
         let openai = matches!(
             payload,
@@ -433,6 +451,25 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             body.insert("model".into(), Value::String(model.clone()));
         }
         Ok(Value::Object(body))
+    }
+}
+
+/// Text-to-speech's generation options go flat into `parameters`, as the Python reference
+/// sends them (`text_to_speech(…, do_sample=…, temperature=…)` builds
+/// `{"inputs", "parameters": {"do_sample", "temperature", …}}`), not nested under the schema's
+/// `parameters.generation_parameters`. Options set otherwise in `parameters` (none of the
+/// schema's) are kept.
+fn flatten_generation_parameters(task: Task, input: &mut Map<String, Value>) {
+    if task != Task::TextToSpeech {
+        return;
+    }
+    let Some(Value::Object(parameters)) = input.get_mut("parameters") else {
+        return;
+    };
+    if let Some(Value::Object(generation)) = parameters.shift_remove("generation_parameters") {
+        for (key, value) in generation {
+            parameters.entry(key).or_insert(value);
+        }
     }
 }
 
