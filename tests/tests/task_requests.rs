@@ -1461,12 +1461,11 @@ async fn media_call(
         Task::TextToSpeech => {
             let r = client.text_to_speech(SPEECH);
             let r = match provider {
-                Provider::HfInference if with => {
-                    let mut generation = GenerationParameters::default();
-                    generation.do_sample = Some(true);
-                    generation.temperature = Some(0.7);
-                    r.generation_parameters(generation)
-                }
+                Provider::HfInference if with => r.generation_parameters(GenerationParameters {
+                    do_sample: Some(true),
+                    temperature: Some(0.7),
+                    ..GenerationParameters::default()
+                }),
                 Provider::HfInference => r,
                 _ => r.extra_body(json!({"voice": VOICE})),
             };
@@ -2220,7 +2219,7 @@ async fn check_adapter_request(
     for (name, value) in static_headers {
         assert_eq!(preview.header(name), Some(*value), "{what}: {name}");
     }
-    assert_accept(&preview, task, &what);
+    assert_accept(preview, task, what);
     let content_type = preview.header("content-type").unwrap_or_default();
     if task == Task::AutomaticSpeechRecognition && provider == Provider::Deepinfra {
         // §3.3: a multipart form.
