@@ -56,6 +56,10 @@
 //! a task without tapes is not the documented one. Tapes are read from `HF_INFERENCE_TAPES`
 //! (default `../shared/conformance`).
 //!
+//! Also here: `replay_hub_api_tapes` replays the Hub model-info tapes through the hf-inference
+//! model/task check, and `every_tape_is_replayed_or_listed` fails when a tape of the corpus is
+//! replayed by no test file and not listed in `NOT_REPLAYED` with its reason.
+//!
 //! Run with `cargo test -p hf-inference-tests --test replay_tasks -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,7 +90,9 @@ use hf_inference::types::image_to_image::ImageToImageInput;
 use hf_inference::types::image_to_text::{ImageToTextInput, ImageToTextOutput};
 use hf_inference::types::object_detection::{ObjectDetectionInput, ObjectDetectionOutput};
 use hf_inference::types::question_answering::{QuestionAnsweringInput, QuestionAnsweringOutput};
-use hf_inference::types::sentence_similarity::{SentenceSimilarityInput, SentenceSimilarityOutput};
+use hf_inference::types::sentence_similarity::{
+    SentenceSimilarityInput, SentenceSimilarityInputData, SentenceSimilarityOutput,
+};
 use hf_inference::types::summarization::{SummarizationInput, SummarizationOutput};
 use hf_inference::types::table_question_answering::{
     TableQuestionAnsweringInput, TableQuestionAnsweringOutput,
@@ -109,19 +115,20 @@ use hf_inference::types::zero_shot_image_classification::{
 };
 use hf_inference_tests::expect::{self, Actual, Expectation};
 use hf_inference_tests::replay::{
-    RecordedRequest, ReplayServer, json_diff, media_type, percent_decode, placeholder_bytes,
-    query_pairs,
+    HUB_HOST, RecordedRequest, ReplayOptions, ReplayServer, json_diff, media_type, percent_decode,
+    placeholder_bytes, query_pairs,
 };
 use hf_inference_tests::support::{
-    Replayed, RequestCheck, SameJson, Tally, Verdict, auth_problem, check_error_answer,
-    combine_checks, fake_token, loopback_builder, provider_hosts_on, replay_call,
+    ROUTER_HOST, Replayed, RequestCheck, SameJson, Tally, Verdict, auth_problem,
+    check_error_answer, combine_checks, fake_token, loopback_builder, provider_hosts_on,
+    replay_call,
 };
 use hf_inference_tests::tapes::{
     BodyKind, ExpectedBody, Tape, group_by_test, inputs_dir, placeholders_in, tapes_dir,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------------
 // Deliberate differences
@@ -2316,4 +2323,222 @@ async fn replay_task_tapes() {
         "the tasks without any tape must be exactly TASKS_WITHOUT_TAPES"
     );
     tally.assert_no_failures();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tapes outside the task tapes
+
+/// Tapes no replay test makes, with the reason. Every other tape is replayed: the task tapes
+/// here ([`replay_task_tapes`]), the Hub API tapes here too ([`replay_hub_api_tapes`]), chat and
+/// text generation by tests/tests/replay_chat.rs, the tabular tapes by
+/// tests/tests/tabular_audio.rs, and the provider jobs and file downloads by
+/// tests/tests/provider_*.rs ([`replayed_elsewhere`]).
+const NOT_REPLAYED: &[(&str, &str)] = &[(
+    "hf-inference__conversational__2f189a5a254e.json",
+    "the legacy `conversational` task (2023: `{\"inputs\": {\"past_user_inputs\", \
+     \"generated_responses\", \"text\"}}` answered with `{generated_text, conversation, \
+     warnings}`, DialoGPT on api-inference) is gone from the Hub's task schemas, from the Python \
+     reference 2.4.0 and from the JS client; chat is `chat_completion` (replay_chat.rs), so no \
+     SDK call makes this request or reads this answer",
+)];
+
+/// The test file that replays the tapes of a task this file does not replay.
+fn replayed_elsewhere(task: &str) -> Option<&'static str> {
+    match task {
+        "chat-completion" | "text-generation" => Some("tests/tests/replay_chat.rs"),
+        "tabular-classification" | "tabular-regression" => Some("tests/tests/tabular_audio.rs"),
+        "asset-download" => Some("tests/tests/provider_*.rs (with the job that made the file)"),
+        "hub-api" => Some("replay_hub_api_tapes (this file)"),
+        _ => None,
+    }
+}
+
+/// Every tape is replayed somewhere or listed in [`NOT_REPLAYED`] with its reason.
+#[test]
+fn every_tape_is_replayed_or_listed() {
+    let dir = tapes_dir();
+    let tapes = Tape::load_dir(&dir)
+        .unwrap_or_else(|e| panic!("load the conformance tapes from {}: {e}", dir.display()));
+    let mut unaccounted = Vec::new();
+    for tape in &tapes {
+        if Kind::of(&tape.task).is_some() || replayed_elsewhere(&tape.task).is_some() {
+            continue;
+        }
+        match NOT_REPLAYED
+            .iter()
+            .find(|(name, _)| *name == tape.file_name)
+        {
+            Some((name, why)) => println!("not replayed: {name}: {why}"),
+            None => unaccounted.push(tape.file_name.clone()),
+        }
+    }
+    for (name, _) in NOT_REPLAYED {
+        assert!(
+            tapes.iter().any(|t| &t.file_name == name),
+            "NOT_REPLAYED lists {name}, which is not a tape"
+        );
+    }
+    assert!(
+        unaccounted.is_empty(),
+        "tapes no test replays and NOT_REPLAYED does not list: {unaccounted:?}"
+    );
+}
+
+/// The Hub's model-info tapes (`GET {hub}/api/models/{id}`, recorded by the 2023 JS client for
+/// its hf-inference task check), replayed through the SDK's own use of that call: the
+/// hf-inference model/task check of a task method. The recorded answer decides the call: the
+/// task of its `pipeline_tag` goes on to the inference route (answered here with a made-up
+/// result, the inference tape of that test being another file's), another task is refused with
+/// `Error::TaskNotSupported` naming the recorded tag, before any inference request.
+///
+/// The request differs from the recording by design: the SDK asks as the Python reference's
+/// `model_info` does (no query), the 2023 JS client added `?expand[]=pipeline_tag`; the server
+/// ignores that parameter when matching, and the line says so.
+#[tokio::test]
+async fn replay_hub_api_tapes() {
+    let dir = tapes_dir();
+    let tapes = Tape::load_dir(&dir)
+        .unwrap_or_else(|e| panic!("load the conformance tapes from {}: {e}", dir.display()));
+    let hub_tapes: Vec<&Tape> = tapes.iter().filter(|t| t.task == "hub-api").collect();
+    assert!(
+        !hub_tapes.is_empty(),
+        "no hub-api tape in {}",
+        dir.display()
+    );
+    let mut tally = Tally::default();
+    for tape in hub_tapes {
+        let verdict = replay_hub_api(tape).await;
+        tally.record(&tape.file_name, &verdict);
+    }
+    println!("hub-api replay: {tally}");
+    tally.assert_no_failures();
+}
+
+async fn replay_hub_api(tape: &Tape) -> Verdict {
+    let url = match url::Url::parse(&tape.request.url) {
+        Ok(url) => url,
+        Err(e) => return Verdict::Fail(format!("recorded URL: {e}")),
+    };
+    let Some(model) = url.path().strip_prefix("/api/models/").map(str::to_owned) else {
+        return Verdict::Fail(format!("not a model-info call: {}", url.path()));
+    };
+    let Some(tag) = tape
+        .response
+        .body_json
+        .as_ref()
+        .and_then(|b| b.get("pipeline_tag"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Verdict::Fail("the recorded answer has no pipeline_tag".into());
+    };
+    let ignored: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    let options = ignored.iter().fold(ReplayOptions::default(), |o, name| {
+        o.ignore_query_param(name)
+    });
+    let start = || ReplayServer::start_with(vec![tape.clone()], options.clone());
+
+    // The task of the recorded tag: the check passes and the call goes on.
+    let server = match start() {
+        Ok(server) => server,
+        Err(e) => return Verdict::Fail(format!("replay server: {e}")),
+    };
+    let route = format!("/hf-inference/models/{model}/pipeline/{tag}");
+    let client = match loopback_builder(fake_token(true), &server).build() {
+        Ok(client) => client,
+        Err(e) => return Verdict::Fail(format!("client: {e}")),
+    };
+    let outcome = match tag.as_str() {
+        "feature-extraction" => {
+            server.add_route(ROUTER_HOST, "POST", &route, 200, json!([0.25, -0.5, 1.0]));
+            client
+                .feature_extraction("That is a happy person")
+                .model(&model)
+                .provider(Provider::HfInference)
+                .send()
+                .await
+                .map(|out| format!("{} values", out.shape().map_or(0, |s| s.iter().product())))
+        }
+        "sentence-similarity" => {
+            server.add_route(ROUTER_HOST, "POST", &route, 200, json!([0.5, 0.75, 0.25]));
+            client
+                .sentence_similarity(SentenceSimilarityInputData::new(
+                    vec!["That is a happy dog".into(), "Today is a sunny day".into()],
+                    "That is a happy person",
+                ))
+                .model(&model)
+                .provider(Provider::HfInference)
+                .send()
+                .await
+                .map(|out| format!("{} scores", out.len()))
+        }
+        other => return Verdict::Fail(format!("no SDK call for the recorded tag `{other}`")),
+    };
+    if let Err(e) = outcome {
+        return Verdict::Fail(format!("the {tag} call on the recorded answer failed: {e}"));
+    }
+    let requests = server.requests();
+    let hub: Vec<_> = requests.iter().filter(|r| r.host == HUB_HOST).collect();
+    if hub.len() != 1 || hub[0].path != url.path() || hub[0].query.is_some() {
+        return Verdict::Fail(format!(
+            "expected one GET {} without a query on the Hub, got {:?}",
+            url.path(),
+            hub.iter().map(|r| r.original_url()).collect::<Vec<_>>()
+        ));
+    }
+    if !server.unserved_tapes().is_empty() || !server.unmatched().is_empty() {
+        return Verdict::Fail(format!(
+            "the tape was not served: unmatched {:?}",
+            server
+                .unmatched()
+                .iter()
+                .map(|r| r.original_url())
+                .collect::<Vec<_>>()
+        ));
+    }
+    let inference = requests.iter().filter(|r| r.host == ROUTER_HOST).count();
+    if inference != 1 {
+        return Verdict::Fail(format!("{inference} inference requests after the check"));
+    }
+
+    // Another task on the same recorded answer: refused, naming the tag, nothing sent after
+    // the Hub.
+    let server = match start() {
+        Ok(server) => server,
+        Err(e) => return Verdict::Fail(format!("replay server: {e}")),
+    };
+    let client = match loopback_builder(fake_token(true), &server).build() {
+        Ok(client) => client,
+        Err(e) => return Verdict::Fail(format!("client: {e}")),
+    };
+    let refused = client
+        .text_classification("That is a happy person")
+        .model(&model)
+        .provider(Provider::HfInference)
+        .send()
+        .await;
+    match refused {
+        Err(Error::TaskNotSupported {
+            supported,
+            provider,
+            ..
+        }) if supported == [tag.clone()] && provider.as_deref() == Some("hf-inference") => {}
+        other => {
+            return Verdict::Fail(format!(
+                "text-classification on a `{tag}` model: expected TaskNotSupported naming \
+                 `{tag}`, got {other:?}"
+            ));
+        }
+    }
+    if server.requests().iter().any(|r| r.host != HUB_HOST) {
+        return Verdict::Fail("a refused call reached the router".into());
+    }
+    Verdict::NotApplicable(format!(
+        "not applicable (request): legacy tape (in_final_spec: false); the SDK asks \
+         `GET {}` as the Python reference's model_info does, the 2023 JS client added `?{}`; \
+         the recorded answer (pipeline_tag `{tag}`) lets {tag} through to the inference route \
+         and refuses text-classification with Error::TaskNotSupported naming `{tag}`",
+        url.path(),
+        url.query().unwrap_or_default()
+    ))
 }
