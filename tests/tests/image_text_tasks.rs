@@ -11,9 +11,12 @@
 //! - **Requests**: every pair, with an image and prompt-only, routed (`hf_` token) and direct
 //!   (provider key): an insta snapshot of the preview (token redacted and asserted absent from
 //!   every rendering), the URL, the auth header and the body written out here from the JS source
-//!   (not read from the table). Variants: an image given as an http(s) URL (passed through, never
-//!   fetched) or a `data:` URL, wavespeed's own `images`, `extra_body` merged last, LoRA adapters
-//!   from the Hub mapping, and inputs refused before any connection.
+//!   (not read from the table). The image goes to the generated `.inputs(…)` setter as any
+//!   `BinaryInput`: bytes, a file path or a reader (sent as fal's `data:` URL or WaveSpeed's
+//!   base64), an http(s) URL (passed through, never fetched) or a `data:` URL. Other variants:
+//!   wavespeed's own `images`, `extra_body` merged last, LoRA adapters from the Hub mapping,
+//!   fal's prompt-only direct URL (the endpoint segment dropped), and inputs refused before any
+//!   connection.
 //! - **Jobs**: for every pair and mode, the fal queue (submit → `IN_QUEUE` → `IN_PROGRESS` →
 //!   `COMPLETED` → result → file) and the WaveSpeed job (submit → `processing` → `completed` →
 //!   file), against scripted answers: the exact request sequence, the credentials on the polls,
