@@ -27,6 +27,8 @@
 #![doc = include_str!("generated/support_matrix.md")]
 
 pub mod binary;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod endpoints;

@@ -1,0 +1,30 @@
+//! The commands. A command group is one file here plus one variant of [`Command`] (and its arm
+//! in [`Command::run`]).
+
+pub mod chat;
+pub mod providers;
+
+use clap::Subcommand;
+
+use crate::exit::CliError;
+use crate::global::GlobalArgs;
+
+/// Every `hfi` command.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Chat with a model (the `chat-completion` task); prints tokens as they stream.
+    #[command(visible_alias = "chat-completion")]
+    Chat(chat::ChatArgs),
+    /// Print the support matrix: which provider serves which task, routed (R) or direct (D).
+    Providers(providers::ProvidersArgs),
+}
+
+impl Command {
+    /// Runs the command with the common flags.
+    pub async fn run(self, global: &GlobalArgs) -> Result<(), CliError> {
+        match self {
+            Command::Chat(args) => args.run(global).await,
+            Command::Providers(args) => args.run(global),
+        }
+    }
+}

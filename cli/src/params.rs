@@ -1,0 +1,35 @@
+//! `--param key=value` and `--input-json`: parsing and validation.
+
+use serde_json::{Map, Value};
+
+use crate::exit::CliError;
+
+/// Parses `text` as a JSON object, naming `what` on error.
+pub fn json_object(text: &str, what: &str) -> Result<Map<String, Value>, CliError> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(CliError::usage(format!("{what}: expected a JSON object"))),
+        Err(e) => Err(CliError::usage(format!("{what}: not valid JSON: {e}"))),
+    }
+}
+
+/// Splits `key=value`.
+pub fn split_pair(pair: &str) -> Result<(&str, &str), CliError> {
+    pair.split_once('=')
+        .filter(|(key, _)| !key.trim().is_empty())
+        .map(|(k, v)| (k.trim(), v))
+        .ok_or_else(|| CliError::usage(format!("--param `{pair}`: expected KEY=VALUE")))
+}
+
+/// `key=value` pairs with JSON values where the value parses as JSON, strings otherwise.
+pub fn parse_loose(pairs: &[String]) -> Result<Vec<(String, Value)>, CliError> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (key, value) = split_pair(pair)?;
+            let value =
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+            Ok((key.to_owned(), value))
+        })
+        .collect()
+}

@@ -1,0 +1,341 @@
+//! End-to-end tests of the `hfi` binary and of the blocking client, against the loopback replay
+//! server of the workspace tests (`tests/src/replay.rs`) serving real recorded traffic
+//! (`../shared/conformance`).
+//!
+//! `hfi` runs as a child process with a clean environment: only the variables the test sets
+//! (the SDK's redirections, `HF_TOKEN`, …), so the behaviour seen is the one a user gets from
+//! the same variables.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use hf_inference::Provider;
+use hf_inference::blocking::prelude::*;
+use hf_inference::types::chat_completion::ChatCompletionInputMessage;
+use hf_inference_tests::replay::{HUB_HOST, RecordedRequest, ReplayServer};
+use hf_inference_tests::support::{ROUTER_HOST, host_of};
+use hf_inference_tests::tapes::{Tape, tapes_dir};
+use serde_json::{Value, json};
+
+const HF_TOKEN: &str = "hf_cliSecretToken0123456789abcdefgh";
+const PROVIDER_KEY: &str = "pk-cliSecretKey0123456789abcdefgh";
+/// A fragment of both credentials: never printed.
+const SECRET_PART: &str = "cliSecret";
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+fn tape(name: &str) -> Tape {
+    let matches: Vec<PathBuf> = std::fs::read_dir(tapes_dir())
+        .expect("the conformance tapes (../shared/conformance)")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(name))
+        })
+        .collect();
+    let [path] = matches.as_slice() else {
+        panic!("expected one tape named {name}*, found {matches:?}");
+    };
+    Tape::load(path).expect("tape")
+}
+
+/// `hfi` with only the environment a test gives it, pointed at the replay server's router and
+/// Hub listeners.
+fn hfi(server: &ReplayServer) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hfi"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // No token file of the machine: HF_HOME points at nothing.
+        .env("HF_HOME", std::env::temp_dir().join("hfi-tests-no-hf-home"))
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("HF_ENDPOINT", server.url_for_host(HUB_HOST))
+        .env("HF_INFERENCE_ROUTER_URL", server.url_for_host(ROUTER_HOST))
+        .stdin(Stdio::null());
+    command
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("run hfi");
+    let run = Run {
+        code: status.code().expect("hfi exited normally"),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(SECRET_PART) && !run.stderr.contains(SECRET_PART),
+        "a credential was printed:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+/// The concatenated `choices[0].delta.content` of a recorded SSE answer.
+fn streamed_text(tape: &Tape) -> String {
+    let body = tape.response.body_text.as_deref().expect("SSE body");
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(str::trim)
+        .filter(|d| *d != "[DONE]")
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+fn inference_requests(server: &ReplayServer) -> Vec<RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| !r.is_hub_lookup())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// chat
+
+/// The recorded Together stream, called directly with a provider key: the tokens are printed as
+/// they arrive, and the request is the recorded one.
+#[test]
+fn chat_streams_the_recorded_tokens() {
+    let tape = tape("together__chat-completion__0115ba6e5ac0");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    server.add_provider_mappings([&tape]);
+    let together = server.url_for_host(&host_of("https://api.together.xyz"));
+    let out = run(hfi(&server)
+        .env("HF_INFERENCE_PROVIDER_URLS", format!("together={together}"))
+        .env("HF_TOKEN", PROVIDER_KEY)
+        .args(["chat", "--provider", "together", "--model"])
+        .arg("meta-llama/Llama-3.3-70B-Instruct")
+        .arg("Complete the equation 1 + 1 = , just the answer"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let expected = streamed_text(&tape);
+    assert!(expected.contains('2'), "the tape's answer: {expected:?}");
+    assert_eq!(out.stdout.trim_end(), expected.trim_end());
+    server.assert_all_matched();
+    let sent = inference_requests(&server);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0].header("authorization"),
+        Some(format!("Bearer {PROVIDER_KEY}").as_str())
+    );
+}
+
+/// `--format json` prints one JSON chunk per line.
+#[test]
+fn chat_json_stream_is_one_chunk_per_line() {
+    let tape = tape("together__chat-completion__0115ba6e5ac0");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    server.add_provider_mappings([&tape]);
+    let together = server.url_for_host(&host_of("https://api.together.xyz"));
+    let out = run(hfi(&server)
+        .env("HF_INFERENCE_PROVIDER_URLS", format!("together={together}"))
+        .args(["--format", "json", "chat", "--provider", "together"])
+        .args([
+            "--token",
+            PROVIDER_KEY,
+            "-m",
+            "meta-llama/Llama-3.3-70B-Instruct",
+        ])
+        .arg("Complete the equation 1 + 1 = , just the answer"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let chunks: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(chunks.len() > 1, "{}", out.stdout);
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, streamed_text(&tape));
+}
+
+// ---------------------------------------------------------------------------------------------
+// dry run
+
+/// `--dry-run` prints the request as curl, with the token redacted, and sends nothing to the
+/// inference host.
+#[test]
+fn dry_run_prints_curl_and_sends_nothing() {
+    let tape = tape("together__chat-completion__0115ba6e5ac0");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    server.add_provider_mappings([&tape]);
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args([
+            "chat",
+            "--dry-run",
+            "--provider",
+            "together",
+            "--bill-to",
+            "my-org",
+        ])
+        .args([
+            "-m",
+            "meta-llama/Llama-3.3-70B-Instruct",
+            "--max-tokens",
+            "12",
+            "Hello",
+        ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let router = server.url_for_host(ROUTER_HOST);
+    assert!(
+        out.stdout.starts_with(&format!(
+            "curl -X POST '{router}/together/v1/chat/completions'"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("-H 'authorization: <redacted>'"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("-H 'x-hf-bill-to: my-org'"),
+        "{}",
+        out.stdout
+    );
+    let body = out
+        .stdout
+        .split("--data-raw '")
+        .nth(1)
+        .and_then(|b| b.trim_end().strip_suffix('\''))
+        .expect("a --data-raw body");
+    let body: Value = serde_json::from_str(body).expect("JSON body");
+    assert_eq!(
+        body,
+        json!({
+            "model": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "messages": [{"role": "user", "content": "Hello"}],
+            "max_tokens": 12,
+        })
+    );
+    assert!(inference_requests(&server).is_empty(), "nothing is sent");
+}
+
+// ---------------------------------------------------------------------------------------------
+// usage errors
+
+#[test]
+fn a_malformed_param_is_a_usage_error() {
+    let server = ReplayServer::start(Vec::<Tape>::new()).expect("replay server");
+    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
+        "chat",
+        "-m",
+        "some/model",
+        "--param",
+        "temperature",
+        "Hi",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("expected KEY=VALUE"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The blocking client (feature `blocking`), from plain `fn` tests: no runtime anywhere.
+
+/// A blocking client on the replay server, with the tape's model mapping pinned.
+fn blocking_client(server: &ReplayServer, tape: &Tape) -> hf_inference::blocking::InferenceClient {
+    let mapping = tape
+        .test
+        .provider_mapping
+        .clone()
+        .expect("provider mapping");
+    let provider: Provider = mapping.provider.parse().expect("provider");
+    let builder = hf_inference_tests::support::loopback_builder(PROVIDER_KEY, server)
+        .provider(provider)
+        .model_mapping(mapping.hf_model_id, provider, mapping.provider_model_id);
+    let builder = hf_inference_tests::support::provider_hosts_on(builder, provider, server);
+    hf_inference::blocking::InferenceClient::from_builder(builder).expect("client")
+}
+
+fn recorded_messages(tape: &Tape) -> Vec<ChatCompletionInputMessage> {
+    let body = tape.request.body_json.clone().expect("recorded body");
+    serde_json::from_value(body["messages"].clone()).expect("messages")
+}
+
+/// `send_blocking` returns the recorded answer of a chat (Novita, direct).
+#[test]
+fn blocking_chat_returns_the_recorded_answer() {
+    let tape = tape("novita__chat-completion__75477fa339f5");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    let client = blocking_client(&server, &tape);
+    let model = tape.test.provider_mapping.clone().unwrap().hf_model_id;
+    let answer = client
+        .chat_completion(recorded_messages(&tape))
+        .model(model)
+        .send_blocking()
+        .expect("answer");
+    let recorded = tape.response.body_json.clone().expect("recorded answer");
+    assert_eq!(
+        answer.choices[0].message.content.as_deref(),
+        recorded["choices"][0]["message"]["content"].as_str()
+    );
+    server.assert_all_matched();
+}
+
+/// `stream_blocking` is an iterator over the recorded chunks (Together, direct).
+#[test]
+fn blocking_stream_iterates_the_recorded_chunks() {
+    let tape = tape("together__chat-completion__0115ba6e5ac0");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    let client = blocking_client(&server, &tape);
+    let model = tape.test.provider_mapping.clone().unwrap().hf_model_id;
+    let chunks: Vec<_> = client
+        .chat_completion(recorded_messages(&tape))
+        .model(model)
+        .stream_blocking()
+        .expect("stream")
+        .collect::<Result<_, _>>()
+        .expect("every chunk");
+    assert!(chunks.len() > 1);
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c.choices.first().and_then(|c| c.delta.content.clone()))
+        .collect();
+    assert_eq!(text, streamed_text(&tape));
+    server.assert_all_matched();
+}
+
+/// Inside an async runtime a blocking call is a typed error, not a panic, and sends nothing.
+#[test]
+fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
+    let tape = tape("novita__chat-completion__75477fa339f5");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    let client = blocking_client(&server, &tape);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = runtime.block_on(async {
+        client
+            .chat_completion(recorded_messages(&tape))
+            .model("meta-llama/llama-3.1-8b-instruct")
+            .send_blocking()
+            .unwrap_err()
+    });
+    assert!(matches!(err, hf_inference::Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("async"), "{err}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
