@@ -6,7 +6,9 @@
 //!   from a fresh generation.
 //! - `cargo xtask fetch-specs [VERSION]` replaces `specs/tasks/` with the task schemas of that
 //!   release of `@huggingface/tasks` from the npm registry (default: the locked version).
+//! - `cargo xtask bench [--quick]` runs the benchmarks side by side (see `bench.rs`).
 
+mod bench;
 mod fetch_specs;
 mod regen;
 
@@ -17,7 +19,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   regen [--check]          regenerate sdk/src/generated from specs/ (--check: fail on drift)
-  fetch-specs [VERSION]    vendor @huggingface/tasks VERSION (default: the locked one) into specs/tasks";
+  fetch-specs [VERSION]    vendor @huggingface/tasks VERSION (default: the locked one) into specs/tasks
+  bench [--quick]          hf-inference side by side with Python's huggingface_hub, async-openai and wrk
+                           (--only SCENARIO, --rounds N); see the README's Performance section";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
             Some(other) => Err(format!("regen: unknown argument `{other}`\n\n{USAGE}")),
         },
         Some("fetch-specs") => fetch_specs::run(&root, args.get(1).map(String::as_str)),
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

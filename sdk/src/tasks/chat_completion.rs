@@ -159,7 +159,8 @@ impl<'c> ChatCompletionRequest<'c> {
     /// Dropping the stream closes the connection; a stream that breaks ends with an error.
     pub async fn stream(
         self,
-    ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static> {
+    ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static + use<>>
+    {
         let (target, mut request) = self.prepare(true).await?;
         request.headers.insert(
             reqwest::header::ACCEPT,
@@ -359,7 +360,8 @@ impl Completions<'_> {
     pub async fn create_stream(
         self,
         input: ChatCompletionInput,
-    ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static> {
+    ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static + use<>>
+    {
         self.client.chat_completion_input(input).stream().await
     }
 }

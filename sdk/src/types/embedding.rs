@@ -83,6 +83,257 @@ impl FeatureExtractionOutput {
     }
 }
 
+impl FeatureExtractionOutput {
+    /// Decodes a JSON answer (UTF-8 bytes) with a parser specialised for arrays of numbers:
+    /// the SDK decodes feature-extraction answers with it. The result is the same as through
+    /// `serde_json` ([`Deserialize`]); each number is rounded to the nearest `f64` and then to
+    /// `f32`. Anything it does not expect (whitespace aside) is handed to `serde_json`, so the
+    /// error for a malformed answer is `serde_json`'s own.
+    ///
+    /// Why a parser of its own: an embeddings answer is tens of thousands of numbers, and
+    /// `serde_json`'s generic number path (a visitor call and a float conversion per number)
+    /// is several times slower than reading the digits straight into an integer.
+    ///
+    /// ```
+    /// use hf_inference::types::feature_extraction::FeatureExtractionOutput;
+    ///
+    /// let out = FeatureExtractionOutput::from_json_slice(b"[[0.5, -1.25e-3], [2, 3.0]]").unwrap();
+    /// assert_eq!(out.into_vectors(), Some(vec![vec![0.5, -0.00125], vec![2.0, 3.0]]));
+    /// assert!(FeatureExtractionOutput::from_json_slice(b"[[0.5], null]").is_err());
+    /// ```
+    pub fn from_json_slice(json: &[u8]) -> serde_json::Result<Self> {
+        let mut parser = FastParser { json, pos: 0 };
+        parser.skip_ws();
+        match parser.array(0, 0) {
+            Some(out) => {
+                parser.skip_ws();
+                if parser.pos == json.len() {
+                    return Ok(out);
+                }
+                serde_json::from_slice(json)
+            }
+            None => serde_json::from_slice(json),
+        }
+    }
+}
+
+/// Exact powers of ten in `f64` (10^22 is the largest).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// serde_json's nesting limit: deeper input goes to serde_json, which reports it.
+const MAX_DEPTH: usize = 128;
+
+/// The fast path of [`FeatureExtractionOutput::from_json_slice`]: `None` means "not the
+/// expected shape here; let serde_json decide".
+struct FastParser<'a> {
+    json: &'a [u8],
+    pos: usize,
+}
+
+impl FastParser<'_> {
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.json.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.json.get(self.pos).copied()
+    }
+
+    /// One array at `self.pos`; `hint` is the length of the previous sibling (rows usually
+    /// share a length, so the vector is allocated once).
+    fn array(&mut self, depth: usize, hint: usize) -> Option<FeatureExtractionOutput> {
+        if depth > MAX_DEPTH || self.peek()? != b'[' {
+            return None;
+        }
+        self.pos += 1;
+        self.skip_ws();
+        match self.peek()? {
+            b']' => {
+                self.pos += 1;
+                Some(FeatureExtractionOutput::Vector(Vec::new()))
+            }
+            b'[' => {
+                let mut items = Vec::with_capacity(hint.max(1));
+                let mut inner_hint = 0;
+                loop {
+                    let item = self.array(depth + 1, inner_hint)?;
+                    inner_hint = match &item {
+                        FeatureExtractionOutput::Vector(v) => v.len(),
+                        FeatureExtractionOutput::Nested(v) => v.len(),
+                    };
+                    items.push(item);
+                    self.skip_ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.pos += 1;
+                            self.skip_ws();
+                        }
+                        b']' => {
+                            self.pos += 1;
+                            return Some(FeatureExtractionOutput::Nested(items));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => {
+                let mut vector = Vec::with_capacity(hint.max(16));
+                loop {
+                    vector.push(self.number()?);
+                    // The common separators first: `,` right after the number, then `]`.
+                    match self.peek()? {
+                        b',' => {
+                            self.pos += 1;
+                            self.skip_ws();
+                        }
+                        b']' => {
+                            self.pos += 1;
+                            return Some(FeatureExtractionOutput::Vector(vector));
+                        }
+                        _ => {
+                            self.skip_ws();
+                            match self.peek()? {
+                                b',' => {
+                                    self.pos += 1;
+                                    self.skip_ws();
+                                }
+                                b']' => {
+                                    self.pos += 1;
+                                    return Some(FeatureExtractionOutput::Vector(vector));
+                                }
+                                _ => return None,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One JSON number, as the nearest `f64` rounded to `f32`. Up to 19 digits with a small
+    /// exponent (every embedding value servers write) take Clinger's fast path: the digits
+    /// and the power of ten are both exact in `f64`, so one multiplication or division rounds
+    /// correctly. Anything else goes through the standard library's parser. Fraction digits
+    /// are read eight at a time (SWAR).
+    fn number(&mut self) -> Option<f32> {
+        let json = self.json;
+        let start = self.pos;
+        let mut i = start;
+        let negative = json.get(i) == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        // Every digit goes into `mantissa`; past 19 it has wrapped, and `digits` says so.
+        let mut mantissa: u64 = 0;
+        let mut digits = 0usize;
+        match json.get(i) {
+            Some(b'0') => {
+                i += 1;
+                digits = 1;
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(&d @ b'0'..=b'9') = json.get(i) {
+                    mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                    digits += 1;
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        let mut exponent: i64 = 0;
+        if json.get(i) == Some(&b'.') {
+            i += 1;
+            let first = i;
+            while let Some(chunk) = json.get(i..i + 8) {
+                let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+                    break;
+                };
+                let word = u64::from_le_bytes(bytes);
+                if !is_eight_digits(word) {
+                    break;
+                }
+                mantissa = mantissa
+                    .wrapping_mul(100_000_000)
+                    .wrapping_add(eight_digits(word));
+                i += 8;
+            }
+            while let Some(&d @ b'0'..=b'9') = json.get(i) {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                i += 1;
+            }
+            if i == first {
+                return None;
+            }
+            digits += i - first;
+            exponent = -((i - first) as i64);
+        }
+        if let Some(b'e' | b'E') = json.get(i) {
+            i += 1;
+            let exp_negative = match json.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let first = i;
+            let mut value: i64 = 0;
+            while let Some(&d @ b'0'..=b'9') = json.get(i) {
+                value = (value * 10 + i64::from(d - b'0')).min(1 << 20);
+                i += 1;
+            }
+            if i == first {
+                return None;
+            }
+            exponent += if exp_negative { -value } else { value };
+        }
+        self.pos = i;
+        let value = if digits <= 19 && mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
+            let m = mantissa as f64;
+            if exponent < 0 {
+                m / POW10[exponent.unsigned_abs() as usize]
+            } else {
+                m * POW10[exponent as usize]
+            }
+        } else {
+            std::str::from_utf8(&json[start + usize::from(negative)..i])
+                .ok()?
+                .parse::<f64>()
+                .ok()?
+        };
+        Some(if negative { -value } else { value } as f32)
+    }
+}
+
+/// Whether all eight bytes of `word` are ASCII digits.
+fn is_eight_digits(word: u64) -> bool {
+    let above = word.wrapping_add(0x4646_4646_4646_4646);
+    let below = word.wrapping_sub(0x3030_3030_3030_3030);
+    (above | below) & 0x8080_8080_8080_8080 == 0
+}
+
+/// The value of eight ASCII digits read little-endian (first digit in the lowest byte).
+fn eight_digits(word: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 0x000F_4240_0000_0064; // 100 + (1_000_000 << 32)
+    const MUL2: u64 = 0x0000_2710_0000_0001; // 1 + (10_000 << 32)
+    let mut v = word.wrapping_sub(0x3030_3030_3030_3030);
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    (v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))
+        >> 32
+}
+
 impl From<Vec<Vec<f32>>> for FeatureExtractionOutput {
     fn from(rows: Vec<Vec<f32>>) -> Self {
         Self::Nested(rows.into_iter().map(Self::Vector).collect())
@@ -238,6 +489,102 @@ mod tests {
         assert!(parse("[1.0,[2.0]]").is_err());
         assert!(parse("1.0").is_err());
         assert!(parse(r#"["a"]"#).is_err());
+    }
+
+    /// The fast parser agrees with serde_json's shape rules and with the standard library's
+    /// rounding (`str::parse::<f64>` then `as f32`) on every kind of number.
+    #[test]
+    fn fast_parser_matches_the_reference_decoding() {
+        let numbers = [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.5",
+            "-0.031782318",
+            "0.0000012345678",
+            "123456789012345678",
+            "1.7976931348623157e308",
+            "1e-45",
+            "2.5E+3",
+            "-7.25e-2",
+            "0.1000000000000000055511151231257827",
+            "9007199254740993",
+            "12345678901234567890123",
+            "3.4028235e38",
+            "1e39",
+            "4.9e-324",
+            "0.30000000000000004",
+            "100000000000000000000000",
+            "8.5e-5",
+        ];
+        for n in numbers {
+            let expected = n.parse::<f64>().unwrap() as f32;
+            let out =
+                FeatureExtractionOutput::from_json_slice(format!("[{n}]").as_bytes()).unwrap();
+            let got = out.into_vectors().unwrap()[0][0];
+            assert_eq!(got.to_bits(), expected.to_bits(), "{n}");
+        }
+        // A pseudo-random sweep of the shapes servers write (shortest f32 and f64 spellings).
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x >> 2) % 3.0 - 1.5;
+            for text in [
+                format!("{}", f as f32),
+                format!("{f}"),
+                format!("{:e}", f as f32),
+            ] {
+                let expected = text.parse::<f64>().unwrap() as f32;
+                let out = FeatureExtractionOutput::from_json_slice(format!("[{text}]").as_bytes());
+                let got = out.unwrap().into_vectors().unwrap()[0][0];
+                assert_eq!(got.to_bits(), expected.to_bits(), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_parser_gives_serde_json_shapes_and_errors() {
+        for text in [
+            "[0.5,1.5]",
+            " [ [0.5 , 1.5] ,\n [2.5,3.5] ] ",
+            "[[[[1.0,2.0,3.0]],[[4.0,5.0,6.0]]]]",
+            "[[[1.0,2.0]],[[3.0,4.0],[5.0,6.0]]]",
+            "[]",
+            "[[],[]]",
+            "[[1,2]]",
+        ] {
+            let fast = FeatureExtractionOutput::from_json_slice(text.as_bytes()).unwrap();
+            assert_eq!(fast, parse(text).unwrap(), "{text}");
+        }
+        for bad in [
+            "[[1.0],2.0]",
+            "[1.0,[2.0]]",
+            "1.0",
+            r#"["a"]"#,
+            "[1.0,]",
+            "[1.0",
+            "[1.0] x",
+            "[01]",
+            "[1.]",
+            "[1e]",
+            "[-]",
+            "[[0.5], null]",
+        ] {
+            let fast = FeatureExtractionOutput::from_json_slice(bad.as_bytes());
+            let reference = parse(bad);
+            assert!(fast.is_err(), "{bad}");
+            assert_eq!(
+                fast.unwrap_err().to_string(),
+                reference.unwrap_err().to_string(),
+                "{bad}"
+            );
+        }
+        // Deeper than serde_json's limit: serde_json's error.
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        assert!(FeatureExtractionOutput::from_json_slice(deep.as_bytes()).is_err());
     }
 
     #[test]
