@@ -2,7 +2,22 @@
 // 127.0.0.1 only. server-everything and the conformance suite's scenario servers call
 // `listen(port)`, which binds all interfaces; the tests must stay on loopback.
 'use strict';
+const dns = require('dns');
 const net = require('net');
+// With a host, `listen` resolves it through `dns.lookup` and binds later; servers that read
+// `address().port` right after `listen(0)` (the conformance suite does) need the bind to stay
+// synchronous, as it is without a host: answer the lookup of our literal at once.
+const lookup = dns.lookup;
+dns.lookup = function (host, options, callback) {
+  if (host === '127.0.0.1') {
+    const cb = typeof options === 'function' ? options : callback;
+    const all = typeof options === 'object' && options !== null && options.all;
+    if (all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+    else cb(null, '127.0.0.1', 4);
+    return {};
+  }
+  return lookup.apply(this, arguments);
+};
 const listen = net.Server.prototype.listen;
 net.Server.prototype.listen = function (...args) {
   const first = args[0];
