@@ -612,6 +612,93 @@ fn with_image(payload: &str, image: Value) -> String {
     value.to_string()
 }
 
+/// `MOCK_PROVIDERS` (§11.4) with the `gcp` vendor of the full mock.
+const HARDWARE: &str = r#"{"vendors": [{"name": "aws", "status": "available", "regions": [{"name": "us-east-1", "label": "N. Virginia", "status": "available", "computes": [
+  {"id": "aws-us-east-1-nvidia-l4-x1", "accelerator": "gpu", "numAccelerators": 1, "numCpus": 7, "memoryGb": 30.0, "gpuMemoryGb": 24,
+   "instanceType": "nvidia-l4", "instanceSize": "x1", "architecture": "Nvidia L4", "status": "available", "pricePerHour": 0.8,
+   "quota": {"maxAccelerators": 16, "usedAccelerators": 1}},
+  {"id": "aws-us-east-1-intel-spr-x1", "accelerator": "cpu", "numAccelerators": 1, "memoryGb": 2.0, "gpuMemoryGb": null,
+   "instanceType": "intel-spr", "instanceSize": "x1", "architecture": "Intel Sapphire Rapids", "status": "available", "pricePerHour": 0.033,
+   "quota": {"maxAccelerators": 60, "usedAccelerators": 0}}]}]},
+  {"name": "gcp", "status": "available", "regions": [{"name": "us-east4", "label": "Virginia", "status": "available", "computes": [
+  {"id": "gcp-us-east4-nvidia-a100-x8", "accelerator": "gpu", "numAccelerators": 8, "numCpus": 96, "memoryGb": 680.0, "gpuMemoryGb": 640,
+   "instanceType": "nvidia-a100", "instanceSize": "x8", "architecture": "Nvidia A100", "status": "reserved", "pricePerHour": 28.8,
+   "quota": {"maxAccelerators": 2, "usedAccelerators": 0}}]}]}]}"#;
+
+/// id, vendor, region, status, CPUs, accelerator memory.
+type HardwareRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<u32>,
+    Option<f64>,
+);
+
+#[tokio::test]
+async fn hardware_is_listed_flat() {
+    let (api, host) = (Server::start(), Server::start());
+    api.on("GET", "/v2/provider/acme", vec![ok(HARDWARE)]);
+    let endpoints = client(&api, &host).inference_endpoints().namespace("acme");
+    let hardware = endpoints.hardware().await.expect("hardware");
+    assert_request(&api.requests()[0], "GET", "/v2/provider/acme", None);
+    let rows: Vec<HardwareRow> = hardware
+        .iter()
+        .map(|h| {
+            (
+                h.id.as_str(),
+                h.vendor.as_str(),
+                h.region.as_str(),
+                h.status.as_deref(),
+                h.num_cpus,
+                h.gpu_memory_gb,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "aws-us-east-1-nvidia-l4-x1",
+                "aws",
+                "us-east-1",
+                Some("available"),
+                Some(7),
+                Some(24.0)
+            ),
+            (
+                "aws-us-east-1-intel-spr-x1",
+                "aws",
+                "us-east-1",
+                Some("available"),
+                None,
+                None
+            ),
+            (
+                "gcp-us-east4-nvidia-a100-x8",
+                "gcp",
+                "us-east4",
+                Some("reserved"),
+                Some(96),
+                Some(640.0)
+            ),
+        ]
+    );
+    let l4 = &hardware[0];
+    assert_eq!(
+        (
+            l4.instance_type.as_deref(),
+            l4.instance_size.as_deref(),
+            l4.price_per_hour
+        ),
+        (Some("nvidia-l4"), Some("x1"), Some(0.8))
+    );
+    assert_eq!(
+        (l4.max_accelerators, l4.used_accelerators),
+        (Some(16), Some(1))
+    );
+}
+
 #[tokio::test]
 async fn catalog_list_and_deploys() {
     let (api, host) = (Server::start(), Server::start());
@@ -741,6 +828,59 @@ async fn the_default_namespace_is_the_token_owner_asked_once() {
     assert_eq!(endpoint.namespace(), "Wauplin");
     assert_eq!(api.count("GET", "/api/whoami-v2"), 1);
     assert_request(&api.requests()[0], "GET", "/api/whoami-v2", None);
+
+    // Every namespace: the user's, then each organization's; one the token may not list is
+    // skipped.
+    api.on(
+        "GET",
+        "/v2/endpoint/acme",
+        vec![ok(
+            json!({"items": [serde_json::from_str::<Value>(MINIMAL).unwrap()]}).to_string(),
+        )],
+    );
+    api.on(
+        "GET",
+        "/v2/endpoint/Wauplin",
+        vec![ok(
+            json!({"items": [serde_json::from_str::<Value>(RUNNING).unwrap()]}).to_string(),
+        )],
+    );
+    api.on(
+        "GET",
+        "/api/whoami-v2",
+        vec![ok(
+            r#"{"type":"user","name":"Wauplin","orgs":[{"name":"acme"},{"name":"secret-org"}]}"#,
+        )],
+    );
+    api.on(
+        "GET",
+        "/v2/endpoint/secret-org",
+        vec![status(403, r#"{"error":"Forbidden"}"#)],
+    );
+    let all = client(&api, &host)
+        .inference_endpoints()
+        .list_all()
+        .await
+        .expect("list all");
+    let found: Vec<(&str, &str)> = all.iter().map(|e| (e.namespace(), e.name())).collect();
+    assert_eq!(
+        found,
+        [
+            ("Wauplin", "my-endpoint-name"),
+            ("acme", "test-endpoint-custom-img")
+        ]
+    );
+    api.on(
+        "GET",
+        "/v2/endpoint/secret-org",
+        vec![status(500, r#"{"error":"boom"}"#)],
+    );
+    let err = client(&api, &host)
+        .inference_endpoints()
+        .list_all()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
 
     // An organization token must name its namespace.
     let (api, host) = (Server::start(), Server::start());

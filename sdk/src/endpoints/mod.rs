@@ -68,12 +68,13 @@ use crate::error::{Error, Result};
 use crate::http::transport::PreparedRequest;
 
 pub use endpoint::{
-    DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, InferenceEndpoint, Wait, WaitProgress,
+    DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, InferenceEndpoint, ProgressCallback, Wait,
+    WaitProgress,
 };
 pub use types::{
-    CatalogModel, CatalogRecipe, EndpointCloud, EndpointCompute, EndpointDetails, EndpointImage,
-    EndpointModel, EndpointScaling, EndpointServerInfo, EndpointState, EndpointStatus,
-    EndpointType, EndpointUser, ScalingMetric,
+    CatalogModel, CatalogRecipe, EndpointCloud, EndpointCompute, EndpointDetails, EndpointHardware,
+    EndpointImage, EndpointModel, EndpointScaling, EndpointServerInfo, EndpointState,
+    EndpointStatus, EndpointType, EndpointUser, ScalingMetric,
 };
 
 /// The label of control-plane requests in logs and error contexts.
@@ -153,6 +154,25 @@ impl InferenceEndpoints {
             .into_iter()
             .map(|raw| InferenceEndpoint::from_value(self.clone(), namespace.clone(), raw))
             .collect()
+    }
+
+    /// Every endpoint the token owner can see: their own, then each of their organizations'
+    /// (one Hub request, then one listing per namespace). An organization the token may not
+    /// list (401, 403) is skipped; any other error ends the call (`huggingface_hub` also hides
+    /// those).
+    pub async fn list_all(&self) -> Result<Vec<InferenceEndpoint>> {
+        let namespaces = self.whoami_namespaces().await?;
+        let mut all = Vec::new();
+        for (i, namespace) in namespaces.into_iter().enumerate() {
+            match self.clone().namespace(namespace).list().await {
+                Ok(found) => all.extend(found),
+                Err(Error::Unauthorized(context)) if i > 0 => {
+                    tracing::debug!(%context, "organization skipped");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(all)
     }
 
     /// One endpoint (`GET {api}/endpoint/{namespace}/{name}`).
@@ -242,6 +262,17 @@ impl InferenceEndpoints {
         let url = self.api_url(&format!("endpoint/{namespace}/{name}"));
         self.send_raw(Method::DELETE, url, None, name).await?;
         Ok(())
+    }
+
+    /// The hardware the namespace can deploy on, with prices, availability and quotas
+    /// (`GET {api}/provider/{namespace}`): the values [`CreateEndpoint::hardware`] takes.
+    pub async fn hardware(&self) -> Result<Vec<EndpointHardware>> {
+        let namespace = self.resolved_namespace().await?;
+        let url = self.api_url(&format!("provider/{namespace}"));
+        let (listing, _) = self
+            .send::<types::HardwareListing>(Method::GET, url, None, "")
+            .await?;
+        Ok(listing.flatten())
     }
 
     /// Starts a query of the Inference Catalog (`GET {catalog}/list`), filtered by the settings
@@ -364,18 +395,31 @@ impl InferenceEndpoints {
 
     /// The token owner's user name (`GET {hub}/api/whoami-v2`).
     async fn whoami(&self) -> Result<String> {
+        Ok(self.whoami_namespaces().await?.remove(0))
+    }
+
+    /// The token owner's user name, then their organizations (`GET {hub}/api/whoami-v2`).
+    async fn whoami_namespaces(&self) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Org {
+            name: String,
+        }
         #[derive(Deserialize)]
         struct WhoAmI {
             #[serde(rename = "type")]
             kind: Option<String>,
             name: Option<String>,
+            #[serde(default)]
+            orgs: Vec<Org>,
         }
         let url = join_route(&self.client.inner.endpoints.hub, "/api/whoami-v2", None);
         let (who, _) = self
             .send::<WhoAmI>(Method::GET, url, None, "whoami")
             .await?;
         match (who.kind.as_deref(), who.name) {
-            (Some("user"), Some(name)) => Ok(name),
+            (Some("user"), Some(name)) => Ok(std::iter::once(name)
+                .chain(who.orgs.into_iter().map(|o| o.name))
+                .collect()),
             (kind, name) => Err(Error::InvalidInput {
                 field: "namespace".into(),
                 message: format!(

@@ -430,6 +430,120 @@ pub struct CatalogRecipe {
     pub extra: Map<String, Value>,
 }
 
+/// One kind of hardware an endpoint can run on, as
+/// [`InferenceEndpoints::hardware`](super::InferenceEndpoints::hardware) lists it (the
+/// service's vendors → regions → computes, flattened).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EndpointHardware {
+    /// The hardware id, e.g. `aws-us-east-1-nvidia-l4-x1`.
+    pub id: String,
+    /// The cloud vendor, e.g. `aws`.
+    pub vendor: String,
+    /// The region, e.g. `us-east-1`.
+    pub region: String,
+    /// `cpu`, `gpu`, `neuron`, …
+    pub accelerator: Option<String>,
+    /// The instance type, e.g. `nvidia-l4`.
+    pub instance_type: Option<String>,
+    /// The instance size, e.g. `x1`.
+    pub instance_size: Option<String>,
+    /// The processor, e.g. `Nvidia L4`.
+    pub architecture: Option<String>,
+    /// Accelerators per replica.
+    pub num_accelerators: Option<u32>,
+    /// CPUs per replica (absent on some CPU instances).
+    pub num_cpus: Option<u32>,
+    /// Memory, in GB.
+    pub memory_gb: Option<f64>,
+    /// Accelerator memory, in GB (none on CPU instances).
+    pub gpu_memory_gb: Option<f64>,
+    /// Price per replica and hour, in US dollars.
+    pub price_per_hour: Option<f64>,
+    /// `available`, `low_availability`, `not_available`, `reserved`, `deprecated`, …
+    pub status: Option<String>,
+    /// Accelerators your quota allows.
+    pub max_accelerators: Option<u32>,
+    /// Accelerators in use.
+    pub used_accelerators: Option<u32>,
+}
+
+/// The hardware listing as the service sends it.
+#[derive(Deserialize)]
+pub(crate) struct HardwareListing {
+    #[serde(default)]
+    vendors: Vec<HardwareVendor>,
+}
+
+#[derive(Deserialize)]
+struct HardwareVendor {
+    name: String,
+    #[serde(default)]
+    regions: Vec<HardwareRegion>,
+}
+
+#[derive(Deserialize)]
+struct HardwareRegion {
+    name: String,
+    #[serde(default)]
+    computes: Vec<HardwareCompute>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HardwareCompute {
+    id: String,
+    accelerator: Option<String>,
+    instance_type: Option<String>,
+    instance_size: Option<String>,
+    architecture: Option<String>,
+    num_accelerators: Option<u32>,
+    num_cpus: Option<u32>,
+    memory_gb: Option<f64>,
+    gpu_memory_gb: Option<f64>,
+    price_per_hour: Option<f64>,
+    status: Option<String>,
+    #[serde(default)]
+    quota: HardwareQuota,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HardwareQuota {
+    max_accelerators: Option<u32>,
+    used_accelerators: Option<u32>,
+}
+
+impl HardwareListing {
+    pub(crate) fn flatten(self) -> Vec<EndpointHardware> {
+        let mut out = Vec::new();
+        for vendor in self.vendors {
+            for region in vendor.regions {
+                for c in region.computes {
+                    out.push(EndpointHardware {
+                        id: c.id,
+                        vendor: vendor.name.clone(),
+                        region: region.name.clone(),
+                        accelerator: c.accelerator,
+                        instance_type: c.instance_type,
+                        instance_size: c.instance_size,
+                        architecture: c.architecture,
+                        num_accelerators: c.num_accelerators,
+                        num_cpus: c.num_cpus,
+                        memory_gb: c.memory_gb,
+                        gpu_memory_gb: c.gpu_memory_gb,
+                        price_per_hour: c.price_per_hour,
+                        status: c.status,
+                        max_accelerators: c.quota.max_accelerators,
+                        used_accelerators: c.quota.used_accelerators,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// What a TGI or TEI server says about itself (`GET {url}/info`); see
 /// [`InferenceClient::endpoint_info`](crate::InferenceClient::endpoint_info).
 ///
