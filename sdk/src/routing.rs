@@ -459,7 +459,8 @@ pub enum Mode {
 pub(crate) struct Target {
     /// `None` for the auto-router and URL models.
     pub provider: Option<Provider>,
-    /// The table entry; `None` for URL models and the auto-router.
+    /// The table entry; `None` for the auto-router and URL models, except a URL that names an
+    /// OpenAI completions or embeddings route (see [`openai_route_spec`]).
     pub spec: Option<&'static TaskSpec>,
     pub task: Task,
     pub mode: Mode,
@@ -516,6 +517,56 @@ pub(crate) fn chat_completion_url(base: &Url) -> Url {
     url
 }
 
+/// The wire format of a URL model that names an OpenAI-compatible route for a non-chat task
+/// (`…/v1/completions` for text generation, `…/v1/embeddings` for feature extraction). Such a
+/// URL gets the OpenAI body and answer (`prompt` / `input`, `choices` / `data`): no server takes
+/// the TGI/hf-inference body there (llama.cpp's `llama-server` has no TGI route at all). Any
+/// other URL is called as given, with the hf-inference format, as the reference does.
+pub(crate) fn openai_route_spec(task: Task, url: &Url) -> Option<&'static TaskSpec> {
+    let path = url.path().trim_end_matches('/');
+    match task {
+        Task::TextGeneration if path.ends_with("/v1/completions") => Some(&URL_OPENAI_COMPLETIONS),
+        Task::FeatureExtraction if path.ends_with("/v1/embeddings") => Some(&URL_OPENAI_EMBEDDINGS),
+        _ => None,
+    }
+}
+
+/// Text generation on a URL model's `/v1/completions` route.
+static URL_OPENAI_COMPLETIONS: TaskSpec = TaskSpec {
+    task: Task::TextGeneration,
+    method: crate::providers::HttpMethod::Post,
+    route: "/v1/completions",
+    versioned_route: None,
+    host: None,
+    routed_query: None,
+    body: crate::providers::BodyKind::Json,
+    payload: crate::providers::PayloadStyle::OpenAiCompletions,
+    json_schema_format: None,
+    renames: &[("max_new_tokens", "max_tokens")],
+    response: crate::providers::ResponseStyle::OpenAiCompletions,
+    result_pointer: None,
+    polling: crate::providers::Polling::None,
+    stream: crate::providers::StreamStyle::OpenAiCompletions,
+};
+
+/// Feature extraction on a URL model's `/v1/embeddings` route.
+static URL_OPENAI_EMBEDDINGS: TaskSpec = TaskSpec {
+    task: Task::FeatureExtraction,
+    method: crate::providers::HttpMethod::Post,
+    route: "/v1/embeddings",
+    versioned_route: None,
+    host: None,
+    routed_query: None,
+    body: crate::providers::BodyKind::Json,
+    payload: crate::providers::PayloadStyle::OpenAiEmbeddings,
+    json_schema_format: None,
+    renames: &[],
+    response: crate::providers::ResponseStyle::OpenAiEmbeddings,
+    result_pointer: None,
+    polling: crate::providers::Polling::None,
+    stream: crate::providers::StreamStyle::None,
+};
+
 impl InferenceClient {
     /// Resolves a call to its target. Every check that needs no network runs first, so bad
     /// input fails before any traffic.
@@ -548,10 +599,10 @@ impl InferenceClient {
                     ),
                 });
             }
-            let url = if task == Task::ChatCompletion {
-                chat_completion_url(&base)
+            let (url, spec) = if task == Task::ChatCompletion {
+                (chat_completion_url(&base), None)
             } else {
-                base.clone()
+                (base.clone(), openai_route_spec(task, &base))
             };
             let auth = match &inner.token {
                 Some(token) => Some((
@@ -562,7 +613,7 @@ impl InferenceClient {
             };
             return Ok(Target {
                 provider: None,
-                spec: None,
+                spec,
                 task,
                 mode: Mode::Url,
                 url: inner.endpoints.redirect(url),
@@ -841,6 +892,43 @@ fn auth_header(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_the_openai_v1_routes_switch_a_url_model_to_the_openai_format() {
+        let spec = |task, url: &str| {
+            openai_route_spec(task, &Url::parse(url).unwrap()).map(|s| (s.payload, s.response))
+        };
+        use crate::providers::{PayloadStyle as P, ResponseStyle as R};
+        let completions = Some((P::OpenAiCompletions, R::OpenAiCompletions));
+        let embeddings = Some((P::OpenAiEmbeddings, R::OpenAiEmbeddings));
+        let tg = Task::TextGeneration;
+        let fe = Task::FeatureExtraction;
+        assert_eq!(
+            spec(tg, "http://127.0.0.1:8080/v1/completions"),
+            completions
+        );
+        assert_eq!(
+            spec(tg, "http://127.0.0.1:8080/v1/completions/"),
+            completions
+        );
+        assert_eq!(spec(fe, "http://127.0.0.1:8080/v1/embeddings"), embeddings);
+        // Everything else keeps the reference's TGI/hf-inference format at the URL as given.
+        for (task, url) in [
+            (tg, "http://127.0.0.1:8080/v1/"),
+            (tg, "http://127.0.0.1:8080/v1/chat/completions"),
+            (tg, "http://127.0.0.1:8080/completions"),
+            (tg, "http://127.0.0.1:8080/v1/embeddings"),
+            (fe, "http://127.0.0.1:8080/v1"),
+            (fe, "http://127.0.0.1:8080/embed"),
+            (fe, "http://127.0.0.1:8080/v1/completions"),
+            (
+                Task::SentenceSimilarity,
+                "http://127.0.0.1:8080/v1/embeddings",
+            ),
+        ] {
+            assert_eq!(spec(task, url), None, "{task} {url}");
+        }
+    }
 
     #[test]
     fn chat_url_suffix_rules() {

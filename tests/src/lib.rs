@@ -5,12 +5,14 @@
 //! - [`replay`]: a loopback HTTP server replaying tapes, one listener per
 //!   original host;
 //! - [`expect`]: evaluate a tape's `test.expected` against a client result;
+//! - [`local_llm`]: the real llama-server instances of the local-server tests;
 //! - [`mcp_fixtures`]: where the MCP tests find the real MCP servers, and starting them;
 //! - [`scripted_model`]: a scripted OpenAI-compatible chat model for the MCP agent tests;
 //! - [`support`]: helpers shared by several integration tests (loopback listeners and
 //!   clients, preview renderings, JSON comparison, replay verdicts).
 
 pub mod expect;
+pub mod local_llm;
 pub mod mcp_fixtures;
 pub mod replay;
 pub mod scripted_model;
