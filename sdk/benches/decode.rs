@@ -7,6 +7,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::StreamExt;
+use hf_inference::http::chat_chunk::decode_chat_chunk;
 use hf_inference::http::sse::{SseDecoder, json_event_stream};
 use hf_inference::types::chat_completion::{ChatCompletionOutput, ChatCompletionStreamOutput};
 use hf_inference::types::feature_extraction::FeatureExtractionOutput;
@@ -91,12 +92,16 @@ fn chat_output(c: &mut Criterion) {
             out
         })
     });
-    group.bench_function("ChatCompletionStreamOutput", |b| {
+    group.bench_function("ChatCompletionStreamOutput (derived, serde_json)", |b| {
         b.iter(|| {
             let out: ChatCompletionStreamOutput =
                 serde_json::from_slice(black_box(chunk)).expect("valid");
             out
         })
+    });
+    let chunk = std::str::from_utf8(chunk).expect("UTF-8");
+    group.bench_function("ChatCompletionStreamOutput (decode_chat_chunk)", |b| {
+        b.iter(|| decode_chat_chunk(black_box(chunk)).expect("valid"))
     });
     group.finish();
 }

@@ -176,7 +176,8 @@ impl<'c> ChatCompletionRequest<'c> {
             });
         Ok(
             json_event_stream::<ChatCompletionStreamOutput, _>(response.bytes_stream())
-                .require_done(require_done),
+                .require_done(require_done)
+                .with_decoder(crate::http::chat_chunk::decode_chat_chunk),
         )
     }
 
@@ -191,10 +192,112 @@ impl<'c> ChatCompletionRequest<'c> {
             .client
             .resolve(Task::ChatCompletion, &self.call)
             .await?;
-        let body = chat_body(&target, &self.input, &self.extra_body, stream)?;
-        let request = PreparedRequest::json(self.client, &target, &body)?;
+        let request = if self.extra_body.is_empty() && self.input.response_format.is_none() {
+            // The common case, written straight from the typed input (no JSON tree between).
+            let body = chat_body_fast(&target, &self.input, stream)?;
+            PreparedRequest::bytes(self.client, &target, body.into(), Some("application/json"))?
+        } else {
+            let body = chat_body(&target, &self.input, &self.extra_body, stream)?;
+            PreparedRequest::json(self.client, &target, &body)?
+        };
         Ok((target, request))
     }
+}
+
+/// The model the body names on a target.
+fn body_model(target: &Target, input: &ChatCompletionInput) -> Option<String> {
+    match target.mode {
+        // The caller's model names the served model, unless it is the server URL itself.
+        Mode::Url => input
+            .model
+            .clone()
+            .filter(|m| !m.starts_with("http://") && !m.starts_with("https://"))
+            .or_else(|| target.provider_model_id.clone()),
+        _ => target.provider_model_id.clone(),
+    }
+}
+
+/// [`chat_body`] for a call without extra fields or a response format (nothing to merge or
+/// rewrite): the same bytes, serialized once from the typed input instead of through a
+/// `serde_json::Value` tree (typed → text → tree → text).
+fn chat_body_fast(target: &Target, input: &ChatCompletionInput, stream: bool) -> Result<Vec<u8>> {
+    let invalid = |e: serde_json::Error| Error::InvalidInput {
+        field: "input".into(),
+        message: e.to_string(),
+    };
+    let fields = serde_json::to_vec(input).map_err(invalid)?;
+    let mut body = Vec::with_capacity(fields.len() + 64);
+    body.push(b'{');
+    if let Some(model) = body_model(target, input) {
+        body.extend_from_slice(b"\"model\":");
+        serde_json::to_writer(&mut body, &model).map_err(invalid)?;
+    }
+    for (key, value) in top_level_members(&fields) {
+        if key == b"\"model\"" || key == b"\"stream\"" {
+            continue;
+        }
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(key);
+        body.push(b':');
+        body.extend_from_slice(value);
+    }
+    if stream {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"stream\":true");
+    }
+    body.push(b'}');
+    Ok(body)
+}
+
+/// The members of a compact JSON object written by serde_json, as (quoted key, value) byte
+/// ranges, in order.
+fn top_level_members(object: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut members = Vec::new();
+    let mut i = 1; // after `{`
+    while i < object.len() && object[i] == b'"' {
+        let key_start = i;
+        i = skip_string(object, i);
+        let key = &object[key_start..i];
+        i += 1; // `:`
+        let value_start = i;
+        let mut depth = 0usize;
+        while i < object.len() {
+            match object[i] {
+                b'"' => {
+                    i = skip_string(object, i);
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth == 0 => break,
+                b']' | b'}' => depth -= 1,
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        members.push((key, &object[value_start..i]));
+        if object.get(i) == Some(&b',') {
+            i += 1;
+        }
+    }
+    members
+}
+
+/// The index just past the JSON string starting at `start` (a `"`).
+fn skip_string(json: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < json.len() {
+        match json[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
 }
 
 /// The JSON body of a chat call on a target: the OpenAI form, `model` first, with the
@@ -212,15 +315,7 @@ pub(crate) fn chat_body(
     else {
         unreachable!("a struct serializes to an object")
     };
-    let model = match target.mode {
-        // The caller's model names the served model, unless it is the server URL itself.
-        Mode::Url => input
-            .model
-            .clone()
-            .filter(|m| !m.starts_with("http://") && !m.starts_with("https://"))
-            .or_else(|| target.provider_model_id.clone()),
-        _ => target.provider_model_id.clone(),
-    };
+    let model = body_model(target, input);
     let mut body = Map::with_capacity(fields.len() + 2);
     if let Some(model) = model {
         body.insert("model".into(), Value::String(model));
@@ -363,5 +458,65 @@ impl Completions<'_> {
     ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static + use<>>
     {
         self.client.chat_completion_input(input).stream().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::chat::ChatCompletionInputMessage;
+
+    fn target(mode: Mode, provider_model_id: Option<&str>) -> Target {
+        Target {
+            provider: None,
+            spec: None,
+            task: Task::ChatCompletion,
+            mode,
+            url: url::Url::parse("http://127.0.0.1:8080/v1/chat/completions").unwrap(),
+            model: "m".into(),
+            provider_model_id: provider_model_id.map(str::to_owned),
+            auth: None,
+            lora_weights_path: None,
+        }
+    }
+
+    /// The direct serialization writes exactly the bytes of the `Value` route.
+    #[test]
+    fn fast_body_is_byte_for_byte_the_general_body() {
+        let messages = vec![
+            ChatCompletionInputMessage::system("Be \"brief\", {please}: [ok]\n"),
+            ChatCompletionInputMessage::user("What is 0.7 + 1e-3? é ✓ \\ \u{1}"),
+        ];
+        let mut inputs = vec![ChatCompletionInput::new(messages.clone())];
+        let mut full = ChatCompletionInput::new(messages);
+        full.model = Some("meta-llama/Llama-3.1-8B-Instruct".into());
+        full.temperature = Some(0.7);
+        full.top_p = Some(0.95);
+        full.max_tokens = Some(64);
+        full.stop = Some(vec!["}".into(), "\",".into()]);
+        full.stream = Some(false);
+        full.logit_bias = Some(vec![0.1, -2.5]);
+        full.seed = Some(-3);
+        inputs.push(full.clone());
+        full.model = Some("http://127.0.0.1:8080".into());
+        inputs.push(full);
+        for input in &inputs {
+            for t in [
+                target(Mode::Url, None),
+                target(Mode::Url, Some("served")),
+                target(Mode::Routed, Some("provider/model")),
+            ] {
+                for stream in [false, true] {
+                    let general =
+                        serde_json::to_vec(&chat_body(&t, input, &Map::new(), stream).unwrap())
+                            .unwrap();
+                    let fast = chat_body_fast(&t, input, stream).unwrap();
+                    assert_eq!(
+                        String::from_utf8(fast).unwrap(),
+                        String::from_utf8(general).unwrap()
+                    );
+                }
+            }
+        }
     }
 }
