@@ -1,6 +1,7 @@
-//! The real llama.cpp `llama-server` instances the local-server tests talk to, on loopback, with
-//! the tiny generated test model (`../shared/reference/local-server.md`): one open instance and
-//! one started with `--api-key`.
+//! The real llama.cpp `llama-server` instances the local-server tests
+//! (`tests/tests/local_server.rs`, `cli/tests/local_server_cli.rs`) talk to, on loopback, with the
+//! tiny generated test model (`../shared/reference/local-server.md`): one open instance and one
+//! started with `--api-key`.
 //!
 //! Where they come from, in this order:
 //! 1. `HF_INFERENCE_TEST_LLAMA_URL`, `HF_INFERENCE_TEST_LLAMA_KEYED_URL` and
@@ -31,7 +32,8 @@ pub const HOW_TO_START: &str = "start the servers from the repository root with\
     eval \"$(.ci/local_llm.sh start /tmp/hf-inference-llm)\"\n\
     (the first run builds llama.cpp's llama-server from PyPI's llama-cpp-python sdist, about 5 \
     minutes; it needs python3, g++ and curl), then run\n    \
-    cargo test -p hf-inference-tests --test local_server\n\
+    cargo test -p hf-inference-tests --test local_server\n    \
+    cargo test -p hfi --test local_server_cli\n\
     Stop them with `.ci/local_llm.sh stop /tmp/hf-inference-llm`. Alternatively, fill the cache \
     once with `../shared/tools/local_llm_server.sh setup` and the tests start the servers \
     themselves.";
