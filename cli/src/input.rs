@@ -56,7 +56,6 @@ impl Source {
     /// The input as a file (image, audio): a literal is a path, as `@path` is; a URL is passed
     /// to the SDK (sent as a URL where the provider takes one, else downloaded without
     /// credentials).
-    #[allow(dead_code)] // the task commands (next increment) use it
     pub fn binary(&self) -> Result<BinaryInput, CliError> {
         match self {
             Self::Literal(path) => Self::File(PathBuf::from(path)).binary(),

@@ -17,6 +17,12 @@ mod global;
 mod input;
 mod output;
 mod params;
+mod progress;
+// Written by `cargo xtask regen` (codegen/src/cli.rs); rustfmt must not reformat it.
+#[rustfmt::skip]
+mod generated {
+    pub mod tasks;
+}
 
 use std::process::ExitCode;
 

@@ -59,7 +59,6 @@ pub fn readable(value: &Value) -> String {
 
 /// Where a file answer goes: `-o FILE`, or `-o -` for stdout when it is not a terminal.
 /// Checked before anything is sent, so a missing `-o` costs no inference call.
-#[allow(dead_code)] // the task commands (next increment) use it
 pub fn check_file_destination(output: Option<&Path>) -> Result<(), CliError> {
     match output {
         None => Err(CliError::usage(
@@ -75,7 +74,6 @@ pub fn check_file_destination(output: Option<&Path>) -> Result<(), CliError> {
 }
 
 /// Writes a file answer and reports it (as JSON on stdout, or a line on stderr in text mode).
-#[allow(dead_code)] // the task commands (next increment) use it
 pub fn write_blob(blob: &Blob, output: &Path, format: Format) -> Result<(), CliError> {
     let bytes = blob.bytes();
     if output == Path::new("-") {

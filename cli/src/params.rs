@@ -20,16 +20,3 @@ pub fn split_pair(pair: &str) -> Result<(&str, &str), CliError> {
         .map(|(k, v)| (k.trim(), v))
         .ok_or_else(|| CliError::usage(format!("--param `{pair}`: expected KEY=VALUE")))
 }
-
-/// `key=value` pairs with JSON values where the value parses as JSON, strings otherwise.
-pub fn parse_loose(pairs: &[String]) -> Result<Vec<(String, Value)>, CliError> {
-    pairs
-        .iter()
-        .map(|pair| {
-            let (key, value) = split_pair(pair)?;
-            let value =
-                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-            Ok((key.to_owned(), value))
-        })
-        .collect()
-}

@@ -253,6 +253,286 @@ fn a_malformed_param_is_a_usage_error() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// task commands
+
+/// The Hub's answer about a model: its task (for hf-inference's model/task check) and its
+/// provider mapping, as `GET /api/models/{id}` gives them.
+fn hub_model(server: &ReplayServer, model: &str, task: &str, provider: &str, provider_id: &str) {
+    server.add_route(
+        HUB_HOST,
+        "GET",
+        &format!("/api/models/{model}"),
+        200,
+        json!({
+            "_id": "replay",
+            "id": model,
+            "pipeline_tag": task,
+            "tags": [],
+            "inferenceProviderMapping": {
+                provider: {"providerId": provider_id, "task": task, "status": "live"}
+            },
+        }),
+    );
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hfi-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// `hfi text-to-image … -o FILE`: the recorded hf-inference call, the image written to the file
+/// and described on stdout.
+#[test]
+fn text_to_image_writes_the_image_to_the_file() {
+    let tape = tape("hf-inference__text-to-image__0c4b97c07f3d");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    let model = "stabilityai/stable-diffusion-2";
+    hub_model(&server, model, "text-to-image", "hf-inference", model);
+    let prompt = tape.request.body_json.as_ref().unwrap()["inputs"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = temp_dir("t2i").join("tortoise.jpg");
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args(["text-to-image", "--provider", "hf-inference", "-m", model])
+        .arg(&prompt)
+        .arg("-o")
+        .arg(&file));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    server.assert_all_matched();
+    let written = std::fs::read(&file).expect("the image file");
+    assert!(!written.is_empty());
+    let report: Value = serde_json::from_str(&out.stdout).expect("a JSON report");
+    assert_eq!(report["content_type"], "image/jpeg");
+    assert_eq!(report["bytes"], written.len());
+    assert_eq!(report["file"], file.display().to_string());
+    let sent = inference_requests(&server);
+    assert_eq!(
+        sent[0].header("authorization"),
+        Some(format!("Bearer {HF_TOKEN}").as_str())
+    );
+}
+
+/// A task with a file answer refuses to run without `-o` (nothing is sent).
+#[test]
+fn a_file_answer_needs_an_output_file() {
+    let server = ReplayServer::start(Vec::<Tape>::new()).expect("replay server");
+    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
+        "text-to-image",
+        "-m",
+        "some/model",
+        "a lion",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("-o FILE"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+/// `hfi asr @FILE`: the recorded upload of `sample1.flac` (raw bytes) and its transcript.
+#[test]
+fn asr_uploads_the_file_and_prints_the_transcript() {
+    let tape = tape("hf-inference__automatic-speech-recognition__9fe84ea3771c");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    let model = "facebook/wav2vec2-large-960h-lv60-self";
+    hub_model(
+        &server,
+        model,
+        "automatic-speech-recognition",
+        "hf-inference",
+        model,
+    );
+    let audio = hf_inference_tests::tapes::inputs_dir().join("sample1.flac");
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args(["asr", "--provider", "hf-inference", "-m", model])
+        .arg(format!("@{}", audio.display())));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    server.assert_all_matched();
+    let answer: Value = serde_json::from_str(&out.stdout).expect("JSON answer");
+    assert_eq!(
+        answer["text"],
+        tape.response.body_json.as_ref().unwrap()["text"]
+    );
+    let sent = inference_requests(&server);
+    assert_eq!(
+        sent[0].body.as_ref(),
+        std::fs::read(&audio).unwrap().as_slice()
+    );
+    // Text format prints the transcript alone.
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args([
+            "--format",
+            "text",
+            "asr",
+            "--provider",
+            "hf-inference",
+            "-m",
+            model,
+        ])
+        .arg(&audio));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("GOING ALONG SLUSHY COUNTRY ROADS"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A Black Forest Labs job (submit, polls until `Ready`, image download): the statuses are shown
+/// on stderr as the SDK reports them, the image lands in the file.
+#[test]
+fn a_polling_job_reports_progress_and_writes_the_result() {
+    let tapes: Vec<Tape> = std::fs::read_dir(tapes_dir())
+        .expect("tapes")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("black-forest-labs__"))
+        })
+        .map(|p| Tape::load(p).expect("tape"))
+        .collect();
+    let submit = tapes
+        .iter()
+        .find(|t| t.request.method == "POST")
+        .expect("the submission");
+    let body = submit.request.body_json.clone().expect("recorded body");
+    let server = ReplayServer::start_with(
+        &tapes,
+        hf_inference_tests::replay::ReplayOptions::default().ignore_query_param("attempt"),
+    )
+    .expect("replay server");
+    server.add_provider_mappings([submit]);
+    let bfl = server.url_for_host("api.us1.bfl.ai");
+    let file = temp_dir("bfl").join("raccoon.png");
+    let out = run(hfi(&server)
+        .env(
+            "HF_INFERENCE_PROVIDER_URLS",
+            format!("black-forest-labs={bfl}"),
+        )
+        .env("HF_TOKEN", PROVIDER_KEY)
+        .args(["text-to-image", "--provider", "black-forest-labs"])
+        .args(["-m", "black-forest-labs/FLUX.1-dev", "--timeout", "60"])
+        .arg(body["prompt"].as_str().unwrap())
+        .args(["--param", &format!("height={}", body["height"])])
+        .args(["--param", &format!("width={}", body["width"])])
+        .args(["--param", &format!("seed={}", body["seed"])])
+        // The JS client sent `num_inference_steps` as is (the SDK renames it `steps`).
+        .arg("--extra-body")
+        .arg(json!({"num_inference_steps": body["num_inference_steps"]}).to_string())
+        .arg("-o")
+        .arg(&file));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    server.assert_all_matched();
+    let job = "black-forest-labs job dd8b1c92-587b-428c-9095-d8c12a641160";
+    let statuses: Vec<&str> = out.stderr.lines().filter(|l| l.contains(job)).collect();
+    assert!(
+        !statuses.is_empty(),
+        "no progress on stderr:\n{}",
+        out.stderr
+    );
+    assert!(std::fs::read(&file).is_ok_and(|b| !b.is_empty()));
+}
+
+/// An unknown `--param` is a usage error (exit 2) naming the valid parameters; nothing is sent.
+#[test]
+fn an_unknown_param_names_the_valid_ones() {
+    let server = ReplayServer::start(Vec::<Tape>::new()).expect("replay server");
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args(["text-to-image", "-m", "some/model", "-o", "x.png", "a lion"])
+        .args(["--param", "guidance=7"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown parameter `guidance`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("guidance_scale"), "{}", out.stderr);
+    // A known parameter with a value of the wrong kind.
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args(["text-to-image", "-m", "some/model", "-o", "x.png", "a lion"])
+        .args(["--param", "num_inference_steps=many"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("expects integer"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+/// The recorded 401 of an OpenAI-compatible server: exit code 3, the server's message and the
+/// request id on stderr.
+#[test]
+fn an_http_error_exits_with_its_code_and_message() {
+    let tape = tape("openai-compatible__chat-completion__e01b3c04b2df");
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    let url = server.url_for_host("api.mistral.ai");
+    let prompt = tape.request.body_json.as_ref().unwrap()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = run(hfi(&server).args(["chat", "-m"]).arg(&url).arg(&prompt));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("No API key found in request"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("ab5386689131886ef950356f5333e057"),
+        "{}",
+        out.stderr
+    );
+    server.assert_all_matched();
+}
+
+/// A task's dry run: the curl command of the generated method's request.
+#[test]
+fn a_task_dry_run_shows_the_body_with_its_parameters() {
+    let server = ReplayServer::start(Vec::<Tape>::new()).expect("replay server");
+    let model = "stabilityai/stable-diffusion-2";
+    hub_model(&server, model, "text-to-image", "hf-inference", model);
+    let out = run(hfi(&server)
+        .env("HF_TOKEN", HF_TOKEN)
+        .args([
+            "text-to-image",
+            "--dry-run",
+            "--provider",
+            "hf-inference",
+            "-m",
+            model,
+        ])
+        .args([
+            "a lion",
+            "--param",
+            "guidance_scale=7.5",
+            "--param",
+            "width=512",
+        ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let router = server.url_for_host(ROUTER_HOST);
+    assert!(
+        out.stdout.starts_with(&format!(
+            "curl -X POST '{router}/hf-inference/models/{model}'"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            r#"--data-raw '{"inputs":"a lion","parameters":{"guidance_scale":7.5,"width":512}}'"#
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(inference_requests(&server).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
 // The blocking client (feature `blocking`), from plain `fn` tests: no runtime anywhere.
 
 /// A blocking client on the replay server, with the tape's model mapping pinned.
@@ -338,4 +618,51 @@ fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
     assert!(matches!(err, hf_inference::Error::Config(_)), "{err:?}");
     assert!(err.to_string().contains("async"), "{err}");
     assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+/// `hfi chat --param` is checked against the chat-completion schema.
+#[test]
+fn chat_params_are_checked_against_the_schema() {
+    let server = ReplayServer::start(Vec::<Tape>::new()).expect("replay server");
+    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
+        "chat",
+        "-m",
+        "some/model",
+        "--param",
+        "top_q=0.5",
+        "Hi",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown parameter `top_q`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("top_p"), "{}", out.stderr);
+    assert!(server.requests().is_empty());
+}
+
+/// `hfi --help` lists every task; a task's help lists its parameters with their kinds.
+#[test]
+fn help_lists_every_task_and_each_task_its_parameters() {
+    let server = ReplayServer::start(Vec::<Tape>::new()).expect("replay server");
+    let out = run(hfi(&server).arg("--help"));
+    assert_eq!(out.code, 0);
+    for task in hf_inference::Task::ALL {
+        let served = !task.providers().is_empty();
+        let own_schema = !matches!(
+            task.as_str(),
+            "audio-to-audio" | "tabular-classification" | "tabular-regression"
+        );
+        if served && own_schema {
+            let name = task.as_str();
+            let shown = out.stdout.contains(&format!("  {name} "))
+                || (name == "chat-completion" && out.stdout.contains("  chat "));
+            assert!(shown, "{name} is not in hfi --help:\n{}", out.stdout);
+        }
+    }
+    let out = run(hfi(&server).args(["image-segmentation", "--help"]));
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("subtask (one of"), "{}", out.stdout);
+    assert!(out.stdout.contains("threshold (number)"), "{}", out.stdout);
 }

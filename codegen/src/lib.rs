@@ -15,6 +15,7 @@
 //! # Ok::<(), hf_inference_codegen::CodegenError>(())
 //! ```
 
+pub mod cli;
 mod error;
 pub mod providers;
 pub mod render;
@@ -282,6 +283,27 @@ pub fn generate(specs: &Specs) -> Result<Output, CodegenError> {
                 .into(),
         });
     }
+    // The `hfi` task commands: every task with a method, and the hand-written ones.
+    let cli_tasks: Vec<cli::CliTask<'_>> = task_modules
+        .iter()
+        .zip(&infos)
+        .filter_map(|(t, info)| {
+            let method = methods.iter().find(|m| m.task == t.task);
+            (method.is_some() || HAND_WRITTEN_TASKS.contains(&t.task.as_str())).then_some(
+                cli::CliTask {
+                    task: &t.task,
+                    info,
+                    roots: &t.roots,
+                    definitions: &t.definitions,
+                    method,
+                },
+            )
+        })
+        .collect();
+    files.push(GeneratedFile {
+        path: cli::CLI_TASKS_PATH.to_owned(),
+        contents: cli::generate(&cli_tasks, &common)?,
+    });
     let tasks_doc = "Task methods of `InferenceClient` for the tasks the generic JSON engine calls, \
                      with one typed setter per parameter.";
     files.push(GeneratedFile {

@@ -13,6 +13,8 @@ use crate::input::{Source, text_or_stdin};
 use crate::output::{curl, print_value};
 use crate::params;
 
+use super::task;
+
 /// Arguments of `hfi chat`.
 #[derive(Args, Debug)]
 pub struct ChatArgs {
@@ -33,7 +35,7 @@ pub struct ChatArgs {
     temperature: Option<f32>,
 
     /// Any other field of the chat-completion input (`--param top_p=0.9`, `--param
-    /// 'stop=["\n"]'`); see the list below.
+    /// stop=END`), checked against the schema (listed below).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
 
@@ -146,8 +148,13 @@ impl ChatArgs {
         if let Some(t) = self.temperature {
             fields.insert("temperature".into(), serde_json::json!(t));
         }
-        for (key, value) in params::parse_loose(&self.params)? {
-            fields.insert(key, value);
+        // Checked against the chat-completion schema's fields (the generated table).
+        let entry = task::entry("chat-completion")
+            .ok_or_else(|| CliError::failure("the chat-completion schema is missing"))?;
+        for pair in &self.params {
+            let (key, value) = params::split_pair(pair)?;
+            let param = task::find_param(entry, key)?;
+            fields.insert(key.to_owned(), task::parse_value(entry, param, value)?);
         }
         serde_json::from_value(Value::Object(fields))
             .map_err(|e| CliError::usage(format!("invalid chat-completion input: {e}")))

@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod providers;
+pub mod task;
 
 use clap::Subcommand;
 
@@ -13,10 +14,16 @@ use crate::global::GlobalArgs;
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Chat with a model (the `chat-completion` task); prints tokens as they stream.
-    #[command(visible_alias = "chat-completion")]
+    #[command(
+        visible_alias = "chat-completion",
+        after_help = task::parameters_help_of("chat-completion")
+    )]
     Chat(chat::ChatArgs),
     /// Print the support matrix: which provider serves which task, routed (R) or direct (D).
     Providers(providers::ProvidersArgs),
+    /// One command per task (generated from the task schemas).
+    #[command(flatten)]
+    Task(task::TaskCommand),
 }
 
 impl Command {
@@ -25,6 +32,7 @@ impl Command {
         match self {
             Command::Chat(args) => args.run(global).await,
             Command::Providers(args) => args.run(global),
+            Command::Task(command) => command.run(global).await,
         }
     }
 }
