@@ -68,10 +68,12 @@ fn a_description_edit_changes_the_generated_code() {
         .filter(|(a, b)| a.contents != b.contents)
         .map(|(a, _)| a.path.as_str())
         .collect();
-    // The type's field doc, and the doc of the generated setter for that parameter.
+    // The type's field doc, the doc of the generated setter for that parameter, and the
+    // parameter's help in the `hfi` task commands.
     assert_eq!(
         changed,
         [
+            "cli/src/generated/tasks.rs",
             "sdk/src/generated/tasks.rs",
             "sdk/src/generated/types/text_to_image.rs"
         ]
