@@ -483,3 +483,46 @@ async fn tool_failures_become_messages_to_the_model() {
     agent.close().await;
     assert!(wait_gone(&pids, Duration::from_secs(5)).await.is_empty());
 }
+
+#[tokio::test]
+async fn dropping_the_agent_stops_its_servers() {
+    let Some(dir) = servers_dir() else { return };
+    let model = ScriptedModel::start(vec![]);
+    let mut agent = agent_for(&model, vec![stdio_everything(&dir), stdio_everything(&dir)]);
+    agent.load_tools().await.unwrap();
+    let pids = agent.client().process_ids();
+    assert_eq!(pids.len(), 2);
+    drop(agent);
+    assert!(
+        wait_gone(&pids, Duration::from_secs(10)).await.is_empty(),
+        "children killed and reaped after a drop without close()"
+    );
+}
+
+#[tokio::test]
+async fn a_tool_call_after_a_role_only_chunk_is_not_lost_in_the_check_turn() {
+    // Deliberate fix (README): the reference ends the check turn on any first chunk without a
+    // tool call, even a role-only one, and would drop this task_complete.
+    let Some(dir) = servers_dir() else { return };
+    let model = ScriptedModel::start(vec![
+        Reply::tool("c1", "echo", json!({"message": "x"})),
+        Reply::Text("Echoed.".into()),
+        // The check turn: a role-only chunk, then the tool call.
+        Reply::tool("done", "task_complete", json!({})),
+    ]);
+    let mut agent = agent_for(
+        &model,
+        vec![stdio_everything(&dir).with_allowed_tools(["echo"])],
+    );
+    agent.load_tools().await.unwrap();
+    let items = run_to_end(&mut agent, "Echo x.").await;
+    let results = tool_results(&items);
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0].2, "Echo: x");
+    assert_eq!(
+        results[1].1, "task_complete",
+        "the check turn's tool call was run"
+    );
+    assert_eq!(model.requests().len(), 3);
+    agent.close().await;
+}

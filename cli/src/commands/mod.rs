@@ -1,6 +1,7 @@
 //! The commands. A command group is one file here plus one variant of [`Command`] (and its arm
 //! in [`Command::run`]).
 
+pub mod agent;
 pub mod chat;
 pub mod providers;
 pub mod task;
@@ -19,6 +20,8 @@ pub enum Command {
         after_help = task::parameters_help_of("chat-completion")
     )]
     Chat(chat::ChatArgs),
+    /// Run a tiny agent (agent.json + MCP servers) in the terminal: `hfi agent run <folder>`.
+    Agent(agent::AgentArgs),
     /// Print the support matrix: which provider serves which task, routed (R) or direct (D).
     Providers(providers::ProvidersArgs),
     /// One command per task (generated from the task schemas).
@@ -30,6 +33,7 @@ impl Command {
     /// Runs the command with the common flags.
     pub async fn run(self, global: &GlobalArgs) -> Result<(), CliError> {
         match self {
+            Command::Agent(args) => args.run(global).await,
             Command::Chat(args) => args.run(global).await,
             Command::Providers(args) => args.run(global),
             Command::Task(command) => command.run(global).await,
