@@ -354,6 +354,12 @@ impl BinaryInput {
     /// # }
     /// ```
     pub async fn load(self, http: &reqwest::Client) -> Result<Blob> {
+        self.load_capped(http, usize::MAX).await
+    }
+
+    /// [`load`](Self::load) with a download of at most `limit` bytes
+    /// ([`Error::ResponseTooLarge`] past it).
+    pub(crate) async fn load_capped(self, http: &reqwest::Client, limit: usize) -> Result<Blob> {
         let BinaryInput {
             source,
             content_type,
@@ -367,7 +373,7 @@ impl BinaryInput {
                 (bytes, None, mime_from_path(&path))
             }
             Source::Reader(shared) => (ReaderState::read(&shared).await?, None, None),
-            Source::Url(url) => download(http, url).await?,
+            Source::Url(url) => download(http, url, limit).await?,
             Source::Invalid(error) => return Err(invalid_again(&error)),
         };
         let content_type = content_type
@@ -702,6 +708,7 @@ async fn read_file(path: &Path) -> Result<Bytes> {
 async fn download(
     http: &reqwest::Client,
     mut url: Url,
+    limit: usize,
 ) -> Result<(Bytes, Option<String>, Option<&'static str>)> {
     for _ in 0..=MAX_REDIRECTS {
         let response = http.get(url.clone()).send().await.map_err(Error::from)?;
@@ -723,7 +730,7 @@ async fn download(
             .filter(|ct| !ct.is_empty() && !is_generic_content_type(ct))
             .map(str::to_owned);
         let from_name = mime_from_url(response.url());
-        let bytes = response.bytes().await.map_err(Error::from)?;
+        let bytes = crate::http::transport::read_body_capped(response, limit, None).await?;
         return Ok((bytes, content_type, from_name));
     }
     Err(invalid(

@@ -15,6 +15,15 @@ use crate::providers::{Provider, UnknownProvider};
 use crate::routing::{MappingCache, ProviderMappingEntry};
 use crate::secret::Token;
 
+/// Default of [`InferenceClientBuilder::read_timeout`]: five minutes without a byte. Long enough
+/// for a server that holds the request while it generates (Replicate's `Prefer: wait` holds up
+/// to a minute), short enough that a dead connection does not hang a call forever.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Default of [`InferenceClientBuilder::max_response_bytes`]: 512 MiB, above any image, audio
+/// clip or short video a provider returns.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 512 << 20;
+
 /// Which provider serves a call: chosen by the Hub (`Auto`, the default) or a given one.
 ///
 /// Parses from the Hub's ids, so a user-supplied string is checked before any network call:
@@ -95,6 +104,11 @@ pub(crate) struct ClientInner {
     pub(crate) base_url: Option<Url>,
     pub(crate) provider: ProviderChoice,
     pub(crate) timeout: Option<Duration>,
+    /// Longest silence while waiting for response bytes (headers, body, stream events); only
+    /// enforced on the `reqwest` client this crate builds.
+    pub(crate) read_timeout: Option<Duration>,
+    /// Largest response body read into memory (success bodies, downloads of produced files).
+    pub(crate) max_response_bytes: usize,
     pub(crate) headers: HeaderMap,
     pub(crate) bill_to: Option<String>,
     pub(crate) endpoints: Endpoints,
@@ -112,6 +126,8 @@ impl fmt::Debug for InferenceClient {
             .field("base_url", &inner.base_url.as_ref().map(Url::as_str))
             .field("provider", &inner.provider)
             .field("timeout", &inner.timeout)
+            .field("read_timeout", &inner.read_timeout)
+            .field("max_response_bytes", &inner.max_response_bytes)
             .field("bill_to", &inner.bill_to)
             .field("hub", &inner.endpoints.hub.as_str())
             .field("router", &inner.endpoints.router.as_str())
@@ -190,6 +206,8 @@ pub struct InferenceClientBuilder {
     base_url: Option<String>,
     provider: ProviderChoice,
     timeout: Option<Duration>,
+    read_timeout: Option<Option<Duration>>,
+    max_response_bytes: Option<usize>,
     headers: Vec<(String, String)>,
     bill_to: Option<String>,
     user_agent: Option<String>,
@@ -328,6 +346,46 @@ impl InferenceClientBuilder {
     /// Timeout of each request (for streams: until the response headers arrive).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Longest wait for the next bytes of a response, whether its headers, its body or the
+    /// next event of a stream (default [`DEFAULT_READ_TIMEOUT`], five minutes; `None` waits
+    /// forever). Unlike [`timeout`](Self::timeout) it also ends a stream that stalls midway,
+    /// with [`StreamError::Stalled`](crate::error::StreamError::Stalled), without limiting how
+    /// long a live stream may run. Applied to the HTTP client this builder makes; a client
+    /// given with [`http_client`](Self::http_client) keeps its own read timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use hf_inference::InferenceClient;
+    ///
+    /// let client = InferenceClient::builder()
+    ///     .read_timeout(Some(Duration::from_secs(30)))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Largest response body the client reads into memory: a JSON answer, a file answer, a
+    /// file a provider produced and the client downloads (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 512 MiB). A larger body fails with
+    /// [`Error::ResponseTooLarge`] as soon as its `Content-Length` or its bytes exceed the cap,
+    /// without reading the rest. Streams are read event by event and are not capped as a whole.
+    ///
+    /// ```
+    /// use hf_inference::InferenceClient;
+    ///
+    /// // Embeddings and labels only: nothing near a megabyte is expected.
+    /// let client = InferenceClient::builder().max_response_bytes(1 << 20).build().unwrap();
+    /// # let _ = client;
+    /// ```
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
         self
     }
 
@@ -486,12 +544,18 @@ impl InferenceClientBuilder {
                 .map_err(|_| Error::Config(format!("invalid value for header `{name}`")))?;
             headers.insert(name, value);
         }
+        let read_timeout = self.read_timeout.unwrap_or(Some(DEFAULT_READ_TIMEOUT));
         let http = match self.http {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .redirect(same_origin_redirects())
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            None => {
+                let builder = reqwest::Client::builder().redirect(same_origin_redirects());
+                match read_timeout {
+                    Some(timeout) => builder.read_timeout(timeout),
+                    None => builder,
+                }
+            }
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let mappings = MappingCache::default();
         for (model, entry) in self.mappings {
@@ -505,6 +569,10 @@ impl InferenceClientBuilder {
                 base_url,
                 provider: self.provider,
                 timeout: self.timeout,
+                read_timeout,
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 headers,
                 bill_to: self.bill_to,
                 endpoints,

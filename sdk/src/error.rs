@@ -173,6 +173,22 @@ pub enum Error {
         body_excerpt: String,
     },
 
+    /// A response body is larger than the client's cap
+    /// ([`InferenceClientBuilder::max_response_bytes`](crate::InferenceClientBuilder::max_response_bytes));
+    /// it was not read further.
+    #[error(
+        "the response from {url} is larger than the client's limit of {limit} bytes{}",
+        declared.map(|n| format!(" (Content-Length: {n})")).unwrap_or_default()
+    )]
+    ResponseTooLarge {
+        /// The request URL, secrets redacted.
+        url: String,
+        /// The cap that was exceeded, in bytes.
+        limit: usize,
+        /// The size the server announced (`Content-Length`), if it did.
+        declared: Option<u64>,
+    },
+
     /// A streamed response failed after it had started.
     #[error(transparent)]
     Stream(#[from] StreamError),
@@ -272,6 +288,12 @@ pub enum StreamError {
     #[error("connection lost mid-stream: {0}")]
     ConnectionLost(#[source] reqwest::Error),
 
+    /// No byte arrived for longer than the client's read timeout
+    /// ([`InferenceClientBuilder::read_timeout`](crate::InferenceClientBuilder::read_timeout))
+    /// while the stream was open: the server stalled. The connection was closed.
+    #[error("the stream stalled: no data within the read timeout")]
+    Stalled(#[source] reqwest::Error),
+
     /// The body ended without the end marker (`data: [DONE]`) that the stream required.
     #[error(
         "the stream ended before `data: [DONE]`{}",
@@ -344,7 +366,7 @@ impl Error {
             Error::RateLimited { .. } | Error::Timeout { .. } => true,
             Error::Http(c) => crate::http::retry::should_retry_status(c.status),
             Error::Transport(e) => e.is_connect() || e.is_timeout(),
-            Error::Stream(StreamError::ConnectionLost(_)) => true,
+            Error::Stream(StreamError::ConnectionLost(_) | StreamError::Stalled(_)) => true,
             Error::Stream(StreamError::ServerError { error_type, .. }) => {
                 error_type.as_deref() == Some("overloaded")
             }

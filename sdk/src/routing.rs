@@ -281,13 +281,12 @@ impl InferenceClient {
         if let Some(timeout) = self.inner.timeout {
             request = request.timeout(timeout);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| crate::http::transport::map_send_error(e, &url, self.inner.timeout))?;
+        let response = request.send().await.map_err(|e| {
+            crate::http::transport::map_send_error(e, &url, self.timeout_for_errors())
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let body = self.read_body(response).await?;
         if !status.is_success() {
             let context = HttpErrorContext::from_response_parts(
                 status.as_u16(),

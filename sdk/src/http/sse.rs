@@ -292,8 +292,8 @@ impl EventFields {
 ///   `Err(Error::Stream(StreamError::ServerError { .. }))` with the server's message, then ends;
 /// - data that is not valid JSON for `T` yields `Err(Error::Decode { .. })` with an excerpt,
 ///   then ends;
-/// - a transport error while reading yields `Err(Error::Stream(StreamError::ConnectionLost(_)))`,
-///   then ends;
+/// - a transport error while reading yields `Err(Error::Stream(StreamError::ConnectionLost(_)))`
+///   (`StreamError::Stalled(_)` when it is the client's read timeout), then ends;
 /// - comments and events with empty data are skipped;
 /// - the body ending without `[DONE]` is a normal end (TGI does not send it) unless
 ///   [`require_done`](JsonEventStream::require_done) is set. An unterminated last event is
@@ -500,7 +500,12 @@ where
                 Some(Err(err)) => {
                     *this.finished = true;
                     this.body.set(None);
-                    let err = StreamError::ConnectionLost(redact_reqwest_error(err));
+                    let err = redact_reqwest_error(err);
+                    let err = if err.is_timeout() {
+                        StreamError::Stalled(err)
+                    } else {
+                        StreamError::ConnectionLost(err)
+                    };
                     return Poll::Ready(Some(Err(Error::Stream(err))));
                 }
                 None => {

@@ -211,7 +211,8 @@ impl fmt::Display for RequestPreview {
 }
 
 /// Maps a `reqwest` send error: timeouts become [`Error::Timeout`], the rest
-/// [`Error::Transport`] with the URL redacted.
+/// [`Error::Transport`] with the URL redacted. `timeout` is the limit that applied (see
+/// [`InferenceClient::timeout_for_errors`]).
 pub(crate) fn map_send_error(error: reqwest::Error, url: &Url, timeout: Option<Duration>) -> Error {
     if error.is_timeout() {
         Error::Timeout {
@@ -292,7 +293,11 @@ impl InferenceClient {
                         attempt += 1;
                         continue;
                     }
-                    return Err(map_send_error(error, &request.url, inner.timeout));
+                    return Err(map_send_error(
+                        error,
+                        &request.url,
+                        self.timeout_for_errors(),
+                    ));
                 }
             };
             let status = response.status();
@@ -325,13 +330,83 @@ impl InferenceClient {
     ) -> Result<(T, ResponseMeta)> {
         let response = self.execute(request, false).await?;
         let meta = ResponseMeta::from_response(&response);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| map_send_error(e, &request.url, self.inner.timeout))?;
+        let body = self.read_body(response).await?;
         let value = serde_json::from_slice(&body).map_err(|e| Error::decode::<T>(e, &body))?;
         Ok((value, meta))
     }
+}
+
+impl InferenceClient {
+    /// Reads a successful response's body, within the client's size cap
+    /// ([`Error::ResponseTooLarge`] past it) and mapping a read timeout to [`Error::Timeout`].
+    pub(crate) async fn read_body(&self, response: reqwest::Response) -> Result<Bytes> {
+        read_body_capped(
+            response,
+            self.inner.max_response_bytes,
+            self.timeout_for_errors(),
+        )
+        .await
+    }
+
+    /// The limit to name in an [`Error::Timeout`]: the shorter of the request timeout and the
+    /// read timeout, which is the one that fires first on a silent server.
+    pub(crate) fn timeout_for_errors(&self) -> Option<Duration> {
+        match (self.inner.timeout, self.inner.read_timeout) {
+            (Some(total), Some(read)) => Some(total.min(read)),
+            (total, read) => total.or(read),
+        }
+    }
+}
+
+/// Reads a body of at most `limit` bytes. A `Content-Length` above the cap fails before reading;
+/// otherwise the body is read chunk by chunk and abandoned (the connection closed) as soon as it
+/// passes the cap. A body that arrives in one chunk is returned without a copy.
+pub(crate) async fn read_body_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes> {
+    let url = response.url().clone();
+    let too_large = |declared: Option<u64>| Error::ResponseTooLarge {
+        url: redact_url(&url),
+        limit,
+        declared,
+    };
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(declared));
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<bytes::BytesMut> = None;
+    let mut total = 0usize;
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(error) => return Err(map_send_error(error, &url, timeout)),
+        };
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            return Err(too_large(declared));
+        }
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(chunk),
+            (Some(head), None) => {
+                // Capacity from the announced length when it is sane, else what we have.
+                let hint = declared.map_or(total, |n| n as usize).max(total);
+                let mut buffer = bytes::BytesMut::with_capacity(hint);
+                buffer.extend_from_slice(head);
+                buffer.extend_from_slice(&chunk);
+                rest = Some(buffer);
+            }
+            (Some(_), Some(buffer)) => buffer.extend_from_slice(&chunk),
+        }
+    }
+    Ok(match (first, rest) {
+        (_, Some(buffer)) => buffer.freeze(),
+        (Some(only), None) => only,
+        (None, None) => Bytes::new(),
+    })
 }
 
 /// Builds the error for a non-success response, reading (a bounded part of) its body.

@@ -109,7 +109,10 @@ impl Call<'_> {
         })?;
         let redirected = self.client.inner.endpoints.redirect(parsed);
         BinaryInput::from_url(redirected.as_str())?
-            .load(&self.client.inner.http)
+            .load_capped(
+                &self.client.inner.http,
+                self.client.inner.max_response_bytes,
+            )
             .await
     }
 }
@@ -201,7 +204,7 @@ pub(crate) async fn run(call: &Call<'_>, request: &PreparedRequest) -> Result<An
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response.bytes().await.map_err(Error::from)?;
+    let body = call.client.read_body(response).await?;
     let is_json = content_type.as_deref().is_some_and(|t| t.contains("json"))
         || (content_type.is_none() && body.first() == Some(&b'{'));
     if !is_json {

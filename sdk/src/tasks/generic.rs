@@ -227,7 +227,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response.bytes().await.map_err(Error::from)?;
+        let body = self.client.read_body(response).await?;
         let response_style = target.spec.map_or(ResponseStyle::Json, |s| s.response);
         let value = (self.decode)(body, content_type, response_style)?;
         Ok(Response { value, meta })
