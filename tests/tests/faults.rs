@@ -144,7 +144,7 @@ async fn connection_reset_mid_stream() {
         Step::Pause(Duration::from_millis(50)),
         Step::Reset,
     ]]);
-    let items = chat_call("reset mid-stream", &server, on(&server), stream_items).await;
+    let items = exercise("reset mid-stream", &[&server], on(&server), stream_items).await;
     assert_eq!(
         oks(&items),
         ["Hello", " world"],
@@ -163,7 +163,7 @@ async fn connection_reset_mid_stream() {
         Step::Pause(Duration::from_millis(50)),
         Step::Reset,
     ]]);
-    let result = exercise("reset mid-body", &[&server], on(&server)).await;
+    let result = chat_call("reset mid-body", &server, on(&server)).await;
     let err = failed(result, "reset mid-body");
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert_eq!(
@@ -307,9 +307,9 @@ async fn model_loading_503_is_retried_within_the_budget() {
         vec![loading()],
         vec![Step::Send(json_ok(labels))],
     ]);
-    let result = chat_call(
+    let result = exercise(
         "loading, then ready",
-        &server,
+        &[&server],
         on(&server).retry_policy(quick_retries(3)),
         async |c| c.text_classification("I like you").send().await,
     )
@@ -360,9 +360,9 @@ async fn headers_that_never_come_time_out() {
     }
     // The read timeout alone bounds the wait too.
     let server = FaultServer::start(vec![vec![Step::Hold]]);
-    let result = exercise(
+    let result = chat_call(
         "no headers, read timeout",
-        &[&server],
+        &server,
         on(&server).read_timeout(Some(limit)),
     )
     .await;
@@ -376,9 +376,10 @@ async fn headers_that_never_come_time_out() {
 async fn stream_that_stalls_after_some_chunks_hits_the_read_timeout() {
     let server = FaultServer::start(vec![vec![Step::Send(two_chunks()), Step::Hold]]);
     let started = Instant::now();
-    let items = chat_call(
+    let items = exercise(
         "stalled stream",
-        &server, // No request timeout: a live stream may run for as long as it keeps sending.
+        &[&server],
+        // No request timeout: a live stream may run for as long as it keeps sending.
         on(&server).read_timeout(Some(Duration::from_millis(300))),
         stream_items,
     )
@@ -466,7 +467,13 @@ async fn redirects_to_another_host_never_carry_the_token() {
         &[("location", location.as_str())],
         "",
     ))]]);
-    let result = exercise("redirected call", &[&server, &elsewhere], on(&server)).await;
+    let result = exercise(
+        "redirected call",
+        &[&server, &elsewhere],
+        on(&server),
+        send_chat,
+    )
+    .await;
     let err = failed(result, "redirected call");
     assert_eq!(err.status(), Some(307), "{err:?}");
     assert_eq!(
