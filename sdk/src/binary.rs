@@ -357,6 +357,27 @@ impl BinaryInput {
         self.load_capped(http, usize::MAX).await
     }
 
+    /// Fails now, without reading it, when the input cannot be loaded later for a reason known
+    /// without the network: a file that is missing, a directory or unreadable, or a string
+    /// that names no input. Calls run it before anything is sent.
+    pub(crate) async fn check_readable(&self) -> Result<()> {
+        match &self.source {
+            Source::Path(path) => {
+                let file = tokio::fs::File::open(path)
+                    .await
+                    .map_err(|e| file_error(path, &e))?;
+                let metadata = file.metadata().await.map_err(|e| file_error(path, &e))?;
+                if metadata.is_dir() {
+                    let e = std::io::Error::from(ErrorKind::IsADirectory);
+                    return Err(file_error(path, &e));
+                }
+                Ok(())
+            }
+            Source::Invalid(error) => Err(invalid_again(error)),
+            _ => Ok(()),
+        }
+    }
+
     /// [`load`](Self::load) with a download of at most `limit` bytes
     /// ([`Error::ResponseTooLarge`] past it).
     pub(crate) async fn load_capped(self, http: &reqwest::Client, limit: usize) -> Result<Blob> {
@@ -679,24 +700,27 @@ fn url_for_display(url: &Url) -> String {
 async fn read_file(path: &Path) -> Result<Bytes> {
     match tokio::fs::read(path).await {
         Ok(bytes) => Ok(Bytes::from(bytes)),
-        Err(e) => {
-            let shown = path.display();
-            let message = match e.kind() {
-                ErrorKind::NotFound => {
-                    let hint = if path.to_string_lossy().contains("://") {
-                        " (only http://, https:// and data: URLs are recognised; any other \
-                         string is read as a file path)"
-                    } else {
-                        ""
-                    };
-                    format!("file `{shown}` does not exist{hint}")
-                }
-                ErrorKind::IsADirectory => format!("`{shown}` is a directory, not a file"),
-                _ => format!("cannot read file `{shown}`: {e}"),
-            };
-            Err(invalid(INPUT_FIELD, message))
-        }
+        Err(e) => Err(file_error(path, &e)),
     }
+}
+
+/// The input error for a file that cannot be read, saying why.
+fn file_error(path: &Path, e: &std::io::Error) -> Error {
+    let shown = path.display();
+    let message = match e.kind() {
+        ErrorKind::NotFound => {
+            let hint = if path.to_string_lossy().contains("://") {
+                " (only http://, https:// and data: URLs are recognised; any other \
+                 string is read as a file path)"
+            } else {
+                ""
+            };
+            format!("file `{shown}` does not exist{hint}")
+        }
+        ErrorKind::IsADirectory => format!("`{shown}` is a directory, not a file"),
+        _ => format!("cannot read file `{shown}`: {e}"),
+    };
+    invalid(INPUT_FIELD, message)
 }
 
 /// Downloads `url` with a plain GET (no credentials of ours), following redirects that the

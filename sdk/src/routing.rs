@@ -641,6 +641,9 @@ impl InferenceClient {
                 message: "the model id is empty".into(),
             });
         }
+        if let Some(model) = &model {
+            crate::tasks::validate::model_id(model)?;
+        }
 
         let provider = match (choice, &model) {
             (ProviderChoice::Provider(p), _) => p,

@@ -90,6 +90,21 @@ impl ConnectionCounter {
     }
 }
 
+impl ConnectionCounter {
+    /// A client builder whose every endpoint (Hub, router, every provider's hosts) is this
+    /// counter, with retries off so that a call that does go out is seen once and fails fast.
+    pub fn builder(&self) -> InferenceClientBuilder {
+        let mut builder = InferenceClient::builder()
+            .hub_url(self.url())
+            .router_url(self.url())
+            .retry_policy(RetryPolicy::disabled());
+        for provider in Provider::ALL {
+            builder = builder.provider_url(*provider, self.url());
+        }
+        builder
+    }
+}
+
 /// One HTTP/1.1 request as a hand-written loopback server reads it.
 #[derive(Clone, Debug)]
 pub struct RawRequest {

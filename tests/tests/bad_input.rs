@@ -7,31 +7,20 @@
 //! Each bad call is tried through all three entry points (`preview`, `send`, `stream`), which
 //! must fail the same way.
 
-use hf_inference::http::retry::RetryPolicy;
 use hf_inference::providers::UnknownProvider;
 use hf_inference::tasks::chat_completion::ChatCompletionRequest;
 use hf_inference::tasks::text_generation::TextGenerationRequest;
 use hf_inference::types::chat_completion::ChatCompletionInputMessage;
-use hf_inference::{
-    Error, InferenceClient, InferenceClientBuilder, Provider, ProviderChoice, Task,
-};
+use hf_inference::{Error, InferenceClientBuilder, Provider, ProviderChoice, Task};
 use hf_inference_tests::support::ConnectionCounter;
 
 const HF_TOKEN: &str = "hf_badInputSecret0123456789abcdef";
 const PROVIDER_KEY: &str = "pk-badInputSecret0123456789abcdef";
 const HUB_MODEL: &str = "meta-llama/Llama-3.3-70B-Instruct";
 
-/// A builder whose every endpoint is the counter (and with retries off, so a call that does go
-/// out is seen once and fails fast).
+/// A builder whose every endpoint is the counter ([`ConnectionCounter::builder`]).
 fn builder(counter: &ConnectionCounter) -> InferenceClientBuilder {
-    let mut builder = InferenceClient::builder()
-        .hub_url(counter.url())
-        .router_url(counter.url())
-        .retry_policy(RetryPolicy::disabled());
-    for provider in Provider::ALL {
-        builder = builder.provider_url(*provider, counter.url());
-    }
-    builder
+    counter.builder()
 }
 
 fn messages() -> Vec<ChatCompletionInputMessage> {

@@ -251,6 +251,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
 
     async fn prepare_request(&self) -> Result<(Target, PreparedRequest)> {
         self.refuse_unimplemented_early()?;
+        self.validate().await?;
         let target = self.client.resolve(self.task, &self.call).await?;
         if let (Some(spec), Some(provider)) = (target.spec, target.provider)
             && !implemented(provider, spec)
@@ -339,6 +340,22 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The checks of the input that need no network ([`validate`](super::validate)), and the
+    /// binary inputs that can be found unreadable without reading them: all before the target
+    /// is resolved, which may ask the Hub.
+    async fn validate(&self) -> Result<()> {
+        let input = to_wire_value(&self.input).map_err(|e| Error::InvalidInput {
+            field: "input".into(),
+            message: e.to_string(),
+        })?;
+        let pointers: Vec<&str> = self.binary.iter().map(|(pointer, _)| *pointer).collect();
+        super::validate::task_input(&input, &pointers)?;
+        for (_, binary) in &self.binary {
+            binary.check_readable().await?;
+        }
+        Ok(())
     }
 
     fn not_implemented(&self, provider: Provider) -> Error {

@@ -6,6 +6,7 @@ pub mod chat_completion;
 pub mod generic;
 pub mod tabular;
 pub mod text_generation;
+pub(crate) mod validate;
 
 pub use crate::generated::tasks::*;
 

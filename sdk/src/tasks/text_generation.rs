@@ -183,6 +183,11 @@ impl<'c> TextGenerationRequest<'c> {
     }
 
     async fn prepare(&self, stream: bool) -> Result<(Target, PreparedRequest)> {
+        let input = serde_json::json!({
+            "inputs": self.prompt,
+            "parameters": to_map(&self.parameters)?,
+        });
+        super::validate::task_input(&input, &[])?;
         let target = self
             .client
             .resolve(Task::TextGeneration, &self.call)
