@@ -181,6 +181,8 @@ impl InferenceClient {
                 // The URL names the server: a provider chosen for the parent does not apply.
                 provider: ProviderChoice::Auto,
                 timeout: inner.timeout,
+                read_timeout: inner.read_timeout,
+                max_response_bytes: inner.max_response_bytes,
                 headers: inner.headers.clone(),
                 bill_to: inner.bill_to.clone(),
                 endpoints: inner.endpoints.clone(),
