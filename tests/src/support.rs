@@ -1031,3 +1031,29 @@ mod tests {
         assert_eq!(Mode::Direct.pick("hf", "key"), "key");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Log capture
+
+/// A `Write` that keeps what is written, for a `tracing_subscriber` writer: clone it into the
+/// subscriber's `with_writer(move || capture.clone())`, read it back with [`text`](Self::text).
+#[derive(Clone, Debug, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Everything written so far (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -22,8 +22,6 @@
 //!   credential; previews show it as `<redacted>`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hf_inference::binary::BinaryInput;
@@ -36,7 +34,7 @@ use hf_inference::{
     Error, InferenceClient, InferenceClientBuilder, Provider, RequestPreview, Task,
 };
 use hf_inference_tests::faults::{FaultServer, Step, json_ok};
-use hf_inference_tests::support::Mode;
+use hf_inference_tests::support::{LogCapture, Mode};
 use serde_json::json;
 
 const HF_TOKEN: &str = "hf_secretsRoutedToken0123456789ab";
@@ -217,20 +215,6 @@ async fn call_task(
     }
 }
 
-/// Tracing output, captured.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Every credential fragment in `text` (each credential contains [`MARK`]; the fragment is
 /// the credential's own distinctive part).
 fn leaked(text: &str) -> bool {
@@ -262,7 +246,7 @@ fn pairs() -> Vec<(Task, Provider, Mode)> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn credentials_reach_only_their_own_host_on_every_pair() {
-    let capture = Capture::default();
+    let capture = LogCapture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -405,7 +389,7 @@ async fn credentials_reach_only_their_own_host_on_every_pair() {
     );
     assert_eq!(hosts.hub.requests().len(), 0, "mappings are pinned");
 
-    let log = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let log = capture.text();
     assert!(log.contains("hf_inference.request"), "the capture works");
     for line in log.lines().filter(|l| leaked(l)) {
         panic!("the tracing output shows a credential: {line}");

@@ -1,26 +1,11 @@
 //! One span per request, with provider, task, model, status and attempt, and never a token or a
 //! body in what is logged.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use hf_inference::InferenceClient;
 use hf_inference::types::chat_completion::ChatCompletionInputMessage;
+use hf_inference_tests::support::LogCapture;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const SECRET_PROMPT: &str = "my-private-prompt-text";
 const TOKEN: &str = "hf_tracingTestToken0123456789abcdef";
@@ -41,7 +26,7 @@ async fn request_span_has_context_and_no_secrets() {
         socket.write_all(response.as_bytes()).await.unwrap();
     });
 
-    let capture = Capture::default();
+    let capture = LogCapture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -64,7 +49,7 @@ async fn request_span_has_context_and_no_secrets() {
         .await
         .unwrap();
 
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     let span_lines: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("hf_inference.request") && l.contains("close"))
