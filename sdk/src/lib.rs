@@ -33,6 +33,10 @@ pub mod client;
 pub mod config;
 pub mod endpoints;
 pub mod error;
+// Entry points of the fuzz targets in `fuzz/`; not public API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 // Written by `cargo xtask regen` (prettyplease); rustfmt must not reformat it, or `regen --check` fails.
 #[rustfmt::skip]
 mod generated;

@@ -139,7 +139,7 @@ async fn malformed_model_ids() {
     let client = client(&counter);
     for model in [
         "org//model",
-        "org/model/extra",
+        "org/./model",
         "../../etc/passwd",
         "org/..",
         "has space/model",

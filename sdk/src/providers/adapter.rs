@@ -197,7 +197,6 @@ pub(crate) async fn request(call: &Call<'_>) -> Result<PreparedRequest> {
 
 /// Sends the first request and follows the job, if any, to the final answer's JSON.
 pub(crate) async fn run(call: &Call<'_>, request: &PreparedRequest) -> Result<Answer> {
-    let spec = call.spec()?;
     let response = call.client.execute(request, false).await?;
     let content_type = response
         .headers()
@@ -213,6 +212,17 @@ pub(crate) async fn run(call: &Call<'_>, request: &PreparedRequest) -> Result<An
     }
     let first: Value =
         serde_json::from_slice(&body).map_err(|e| Error::decode::<Value>(e, &body))?;
+    after_first(call, request, first).await
+}
+
+/// Everything after the first answer of a call: the job it started, if any, followed to its
+/// end, then the entry's response style applied.
+pub(crate) async fn after_first(
+    call: &Call<'_>,
+    request: &PreparedRequest,
+    first: Value,
+) -> Result<Answer> {
+    let spec = call.spec()?;
     let last = match spec.polling {
         // A `prefer: wait` answer may be unfinished or failed: replicate.rs decides.
         Polling::ReplicateWait => super::replicate::settle(call, request, first).await?,

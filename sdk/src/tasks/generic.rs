@@ -494,7 +494,7 @@ fn flatten_generation_parameters(task: Task, input: &mut Map<String, Value>) {
 
 /// The JSON decoder of a task: OpenAI embeddings lists become vectors; the rest is read
 /// leniently.
-fn decode_json<O: DeserializeOwned + 'static>(
+pub(crate) fn decode_json<O: DeserializeOwned + 'static>(
     body: Bytes,
     _content_type: Option<String>,
     style: ResponseStyle,
@@ -518,7 +518,11 @@ fn decode_json<O: DeserializeOwned + 'static>(
 
 /// The file decoder: the body itself, which must not be a JSON document (a server that answers
 /// JSON where a file was expected has sent an error or a format this SDK does not know).
-fn decode_file(body: Bytes, content_type: Option<String>, _style: ResponseStyle) -> Result<Blob> {
+pub(crate) fn decode_file(
+    body: Bytes,
+    content_type: Option<String>,
+    _style: ResponseStyle,
+) -> Result<Blob> {
     let is_json = content_type
         .as_deref()
         .is_some_and(|t| t.starts_with("application/json"));

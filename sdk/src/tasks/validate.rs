@@ -139,10 +139,10 @@ fn check_number(name: &str, number: &serde_json::Number, field: &str, top: bool)
     let value = number.as_f64().unwrap_or(f64::NAN);
     // `top_k` 0 means "off" in generation parameters; elsewhere it asks for no answer at all.
     let positive = POSITIVE.contains(&name) && (top || name != "top_k");
-    if positive && !(value >= 1.0) {
+    if positive && (value.is_nan() || value < 1.0) {
         return Err(invalid(field, format!("must be at least 1, got {number}")));
     }
-    if NON_NEGATIVE.contains(&name) && !(value >= 0.0) {
+    if NON_NEGATIVE.contains(&name) && (value.is_nan() || value < 0.0) {
         return Err(invalid(
             field,
             format!("must not be negative, got {number}"),
@@ -177,8 +177,9 @@ fn check_labels(labels: &Value, field: &str) -> Result<()> {
 }
 
 /// A model id must be able to name a Hub repository (`name` or `owner/name`, letters, digits,
-/// `-`, `_`, `.`), optionally followed by the router's `:provider` or `:policy` suffix. Spaces,
-/// a second `/`, empty or `..` segments are refused: they would change the URL path the id is
+/// `-`, `_`, `.`), optionally followed by the router's `:provider` or `:policy` suffix. A provider
+/// id pinned with `model_mapping` may have more parts (`fal-ai/flux/dev`). Spaces, other
+/// characters, empty, `.` or `..` parts are refused: they would change the URL path the id is
 /// placed in.
 pub(crate) fn model_id(model: &str) -> Result<()> {
     let fail = |why: &str| {
@@ -199,15 +200,11 @@ pub(crate) fn model_id(model: &str) -> Result<()> {
             "it contains {bad:?} (expected `owner/name` with letters, digits, `-`, `_`, `.`)"
         ));
     }
-    let segments: Vec<&str> = repo.split('/').collect();
-    if segments.len() > 2 {
-        return fail("it has more than one `/` (expected `owner/name`)");
-    }
-    if segments
-        .iter()
-        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    if repo
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
     {
-        return fail("an empty, `.` or `..` part");
+        return fail("it has an empty, `.` or `..` part between slashes");
     }
     Ok(())
 }
@@ -232,6 +229,7 @@ mod tests {
             "openai/gpt-oss-120b:cerebras",
             "deepseek-ai/DeepSeek-R1:fastest",
             "Wan-AI/Wan2.2-T2V-A14B",
+            "fal-ai/flux/dev",
         ] {
             model_id(good).unwrap_or_else(|e| panic!("{good}: {e}"));
         }
@@ -239,7 +237,7 @@ mod tests {
             "org//model",
             "/model",
             "org/",
-            "org/model/extra",
+            "org/./model",
             "org/../model",
             "has space/model",
             "org/model\n",

@@ -1,0 +1,6 @@
+#![no_main]
+//! Fuzz target: `hf_inference::fuzzing::task_outputs` on arbitrary bytes (see fuzz/README.md).
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    hf_inference::fuzzing::task_outputs(data);
+});
