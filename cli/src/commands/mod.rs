@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod chat;
+pub mod endpoints;
 pub mod providers;
 pub mod task;
 
@@ -22,6 +23,9 @@ pub enum Command {
     Chat(chat::ChatArgs),
     /// Run a tiny agent (agent.json + MCP servers) in the terminal: `hfi agent run <folder>`.
     Agent(agent::AgentArgs),
+    /// Manage dedicated Inference Endpoints: list, get, create, pause, resume, scale-to-zero,
+    /// delete, wait.
+    Endpoints(endpoints::EndpointsArgs),
     /// Print the support matrix: which provider serves which task, routed (R) or direct (D).
     Providers(providers::ProvidersArgs),
     /// One command per task (generated from the task schemas).
@@ -35,6 +39,7 @@ impl Command {
         match self {
             Command::Agent(args) => args.run(global).await,
             Command::Chat(args) => args.run(global).await,
+            Command::Endpoints(args) => args.run(global).await,
             Command::Providers(args) => args.run(global),
             Command::Task(command) => command.run(global).await,
         }
