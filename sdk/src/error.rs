@@ -303,6 +303,15 @@ pub enum StreamError {
         /// Bytes of an unterminated last event that were discarded.
         dropped_bytes: usize,
     },
+
+    /// One event grew past the client's size cap
+    /// ([`InferenceClientBuilder::max_response_bytes`](crate::InferenceClientBuilder::max_response_bytes))
+    /// before it was complete (for example a line that never ends). The connection was closed.
+    #[error("a stream event is larger than the client's limit of {limit} bytes")]
+    EventTooLarge {
+        /// The cap that was exceeded, in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {

@@ -104,6 +104,13 @@ impl SseDecoder {
         Events { decoder: self }
     }
 
+    /// Bytes held for the event being received: the unterminated line plus the `data` of an
+    /// event that has not been dispatched yet. Complete events still waiting in the decoder
+    /// are not counted once [`next_event`](Self::next_event) has returned `None`.
+    pub fn buffered(&self) -> usize {
+        self.lines.pending() + self.fields.data.len()
+    }
+
     /// The reconnection time set by the last valid `retry:` field, if any.
     pub fn retry(&self) -> Option<Duration> {
         self.fields.retry
@@ -325,6 +332,7 @@ where
         require_done: false,
         saw_done: false,
         finished: false,
+        max_event_bytes: crate::client::DEFAULT_MAX_RESPONSE_BYTES,
         decode: from_json_str::<T>,
         _target: PhantomData,
     }
@@ -340,6 +348,9 @@ pin_project_lite::pin_project! {
         require_done: bool,
         saw_done: bool,
         finished: bool,
+        // A stream may run for ever, but one event must not: a server that never ends a line
+        // would otherwise grow the buffer until memory runs out.
+        max_event_bytes: usize,
         // Decodes one event's data (`serde_json::from_str`, or a faster equivalent for a type
         // the SDK knows).
         decode: fn(&str) -> serde_json::Result<T>,
@@ -353,6 +364,17 @@ impl<S, T> JsonEventStream<S, T> {
     /// marker, its absence means the response was cut short.
     pub fn require_done(mut self, require: bool) -> Self {
         self.require_done = require;
+        self
+    }
+
+    /// Caps the size of one event (its unterminated line plus its `data` so far): past it the
+    /// stream yields [`StreamError::EventTooLarge`] and closes the connection. The whole
+    /// stream stays unbounded. Defaults to the client's default response cap
+    /// ([`DEFAULT_MAX_RESPONSE_BYTES`](crate::client::DEFAULT_MAX_RESPONSE_BYTES)); the task
+    /// methods pass the client's own
+    /// [`max_response_bytes`](crate::InferenceClientBuilder::max_response_bytes).
+    pub fn max_event_bytes(mut self, limit: usize) -> Self {
+        self.max_event_bytes = limit;
         self
     }
 
@@ -490,6 +512,15 @@ where
                         });
                     }
                 }
+            }
+            // Every complete event is out: what is left belongs to the one being received.
+            if this.decoder.buffered() > *this.max_event_bytes {
+                *this.finished = true;
+                this.body.set(None);
+                let err = StreamError::EventTooLarge {
+                    limit: *this.max_event_bytes,
+                };
+                return Poll::Ready(Some(Err(Error::Stream(err))));
             }
             let Some(body) = this.body.as_mut().as_pin_mut() else {
                 *this.finished = true;
@@ -1037,6 +1068,47 @@ mod tests {
         assert!(
             matches!(&items[0], Err(Error::Decode { target, .. }) if target.ends_with("ChatChunk"))
         );
+    }
+
+    #[tokio::test]
+    async fn an_event_past_the_cap_is_an_error_but_a_long_stream_is_not() {
+        // A line that never ends, sent in 1 KiB pieces: the stream must give up near the cap
+        // instead of buffering whatever the server sends.
+        let pulled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let endless = futures_util::stream::repeat_with(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, reqwest::Error>(Bytes::from(vec![b'x'; 1024]))
+        });
+        let mut body = b"data: {\"n\":1}\n\n".to_vec();
+        body.extend_from_slice(b"data: ");
+        let head = futures_util::stream::iter([Ok::<_, reqwest::Error>(Bytes::from(body))]);
+        let capped = json_event_stream(head.chain(endless))
+            .max_event_bytes(64 * 1024)
+            .collect::<Vec<Result<Value, Error>>>();
+        // Without the cap this never ends: fail instead of hanging.
+        let items = tokio::time::timeout(Duration::from_secs(10), capped)
+            .await
+            .expect("the endless event was not cut at the cap");
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert_eq!(items[0].as_ref().unwrap()["n"], 1);
+        match &items[1] {
+            Err(Error::Stream(StreamError::EventTooLarge { limit })) => {
+                assert_eq!(*limit, 64 * 1024)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(pulled.load(Ordering::SeqCst) <= 65, "read past the cap");
+
+        // Many small events whose total is far above the cap are fine.
+        let event = b"data: {\"n\":2}\n\n";
+        let chunks: Vec<Vec<u8>> = (0..10_000).map(|_| event.to_vec()).collect();
+        let items: Vec<Result<Value, Error>> = json_event_stream(body_stream(chunks))
+            .max_event_bytes(1024)
+            .collect()
+            .await;
+        assert_eq!(items.len(), 10_000);
+        assert!(items.iter().all(|i| i.as_ref().is_ok_and(|v| v["n"] == 2)));
     }
 
     #[tokio::test]

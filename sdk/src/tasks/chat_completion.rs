@@ -177,6 +177,7 @@ impl<'c> ChatCompletionRequest<'c> {
         Ok(
             json_event_stream::<ChatCompletionStreamOutput, _>(response.bytes_stream())
                 .require_done(require_done)
+                .max_event_bytes(self.client.inner.max_response_bytes)
                 .with_decoder(crate::http::chat_chunk::decode_chat_chunk),
         )
     }

@@ -162,6 +162,7 @@ impl<'c> TextGenerationRequest<'c> {
             reqwest::header::HeaderValue::from_static("text/event-stream"),
         );
         let response = self.client.execute(&request, true).await?;
+        let max_event_bytes = self.client.inner.max_response_bytes;
         let completions = target
             .spec
             .is_some_and(|s| s.payload == PayloadStyle::OpenAiCompletions);
@@ -169,6 +170,7 @@ impl<'c> TextGenerationRequest<'c> {
             let mut index = 0;
             let stream = json_event_stream::<Value, _>(response.bytes_stream())
                 .require_done(true)
+                .max_event_bytes(max_event_bytes)
                 .map(move |event| {
                     let event = event?;
                     index += 1;
@@ -177,7 +179,8 @@ impl<'c> TextGenerationRequest<'c> {
             Ok(Box::pin(stream))
         } else {
             Ok(Box::pin(
-                json_event_stream::<TextGenerationStreamOutput, _>(response.bytes_stream()),
+                json_event_stream::<TextGenerationStreamOutput, _>(response.bytes_stream())
+                    .max_event_bytes(max_event_bytes),
             ))
         }
     }
