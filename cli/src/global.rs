@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use hf_inference::{InferenceClient, InferenceClientBuilder, ProviderChoice};
+use hf_inference::{InferenceClient, InferenceClientBuilder, Provider, ProviderChoice, Task};
 
 use crate::exit::CliError;
 
@@ -23,73 +23,104 @@ pub enum Format {
 /// `HF_INFERENCE_PROVIDER`, `HF_INFERENCE_ROUTER_URL`, `HF_INFERENCE_PROVIDER_URLS` and
 /// `HF_INFERENCE_HOST_REDIRECTS`.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Common options")]
 pub struct GlobalArgs {
     /// Model: a Hub id (meta-llama/Llama-3.1-8B-Instruct) or a URL (Inference Endpoint,
     /// llama.cpp / vLLM / TGI / Ollama server).
-    #[arg(
-        long,
-        short = 'm',
-        global = true,
-        help_heading = "Common options",
-        value_name = "MODEL"
-    )]
+    #[arg(long, short = 'm', global = true, value_name = "MODEL")]
     pub model: Option<String>,
 
     /// Provider: `auto` (default, or HF_INFERENCE_PROVIDER) or a provider id (`hfi providers`).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Common options",
-        value_name = "PROVIDER"
-    )]
+    #[arg(long, global = true, value_name = "PROVIDER")]
     pub provider: Option<ProviderChoice>,
 
     /// Token: a Hugging Face token (hf_…, routed) or a provider key (direct). Default: HF_TOKEN,
     /// HUGGING_FACE_HUB_TOKEN, then the token file of `hf auth login`.
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Common options",
-        value_name = "TOKEN"
-    )]
+    #[arg(long, global = true, value_name = "TOKEN")]
     pub token: Option<String>,
 
     /// Bill an organization you belong to instead of your account (X-HF-Bill-To).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Common options",
-        value_name = "ORG"
-    )]
+    #[arg(long, global = true, value_name = "ORG")]
     pub bill_to: Option<String>,
 
     /// Timeout of each request and of job polling: seconds (`30`, `2.5`) or with a unit
     /// (`500ms`, `30s`, `5m`).
-    #[arg(long, global = true, help_heading = "Common options", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
 
-    /// Output format on stdout. Default: text for `chat`, json for the tasks.
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Common options",
-        value_enum,
-        value_name = "FORMAT"
-    )]
+    /// Output format on stdout. Default: text for `chat` and `text-generation` (printed as the
+    /// tokens stream), json for the other tasks.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
-    /// Print the request as a curl command (token redacted) and send nothing.
-    #[arg(long, global = true, help_heading = "Common options")]
+    /// Print the request as a curl command (token redacted) and send nothing: not even the Hub
+    /// lookup of the provider's model id, which shows as $PROVIDER_MODEL_ID.
+    #[arg(long, global = true)]
     pub dry_run: bool,
 
     /// No progress display on stderr while a job is polled.
-    #[arg(long, global = true, help_heading = "Common options")]
+    #[arg(long, global = true)]
     pub no_progress: bool,
 }
+
+/// What a dry run shows in place of a provider's model id: only the Hub knows it, and a dry run
+/// asks nobody. `$` keeps it readable in a URL path (no percent-encoding) and marks it as a
+/// value to fill in.
+pub const PROVIDER_MODEL_ID: &str = "$PROVIDER_MODEL_ID";
 
 impl GlobalArgs {
     /// The client: the environment first (as `from_env()`), then these flags, which win.
     pub fn client(&self) -> Result<InferenceClient, CliError> {
+        Ok(self.builder().build()?)
+    }
+
+    /// The client of one call of `task`. Under `--dry-run` it contacts nothing, not even the
+    /// Hub: the provider's model id of a Hub model is pinned to [`PROVIDER_MODEL_ID`] and the
+    /// hf-inference model/task check is off. What cannot be known offline (the provider `auto`
+    /// picks for a task other than chat, the model the Hub recommends) is a usage error that
+    /// says what to pass instead.
+    pub fn client_for(&self, task: &str) -> Result<InferenceClient, CliError> {
+        let client = self.client()?;
+        if !self.dry_run {
+            return Ok(client);
+        }
+        let Ok(task) = task.parse::<Task>() else {
+            return Ok(client);
+        };
+        let served = !task.providers().is_empty();
+        match (client.provider(), client.model()) {
+            // A URL model (kept apart from `model()`) or no model: the SDK decides offline,
+            // except hf-inference's recommended model, which is a Hub lookup.
+            (ProviderChoice::Provider(Provider::HfInference), None) if !self.url_model() => {
+                Err(CliError::usage(format!(
+                    "--dry-run asks nobody, so it cannot look up the model the Hub recommends                      for {task}: pass --model"
+                )))
+            }
+            (_, None) => Ok(client),
+            // Chat on `auto` goes to the router as is; a task nobody serves fails offline.
+            (ProviderChoice::Auto, Some(_)) if task == Task::ChatCompletion || !served => {
+                Ok(client)
+            }
+            (ProviderChoice::Auto, Some(model)) => Err(CliError::usage(format!(
+                "--dry-run asks nobody, so it cannot ask the Hub which provider serves {model}                  for {task} (--provider auto): pass --provider (`hfi providers --task {task}`                  lists them)"
+            ))),
+            (ProviderChoice::Provider(provider), Some(model)) => Ok(self
+                .builder()
+                .check_model_task(false)
+                .model_mapping(model, provider, PROVIDER_MODEL_ID)
+                .build()?),
+            (_, Some(_)) => Ok(client),
+        }
+    }
+
+    /// Whether `--model` is a URL (an Inference Endpoint or a local server).
+    fn url_model(&self) -> bool {
+        self.model
+            .as_deref()
+            .is_some_and(|m| m.starts_with("http://") || m.starts_with("https://"))
+    }
+
+    fn builder(&self) -> InferenceClientBuilder {
         let mut builder = InferenceClientBuilder::from_env().user_agent(format!(
             "hfi/{} hf-inference-rust/{}",
             env!("CARGO_PKG_VERSION"),
@@ -110,7 +141,7 @@ impl GlobalArgs {
         if let Some(timeout) = self.timeout {
             builder = builder.timeout(timeout);
         }
-        Ok(builder.build()?)
+        builder
     }
 }
 

@@ -59,6 +59,31 @@ fn hfi_chat_streams_the_models_reply() {
     assert_eq!(stdout.trim_end(), REPLY);
 }
 
+/// `hfi text-generation` on the server's `/v1/completions` streams the completion (OpenAI
+/// completion chunks) and prints it; `--format json` is the whole structured answer.
+#[test]
+fn hfi_text_generation_streams_the_completion() {
+    let servers = servers!();
+    let completions = format!("{}/completions", servers.url);
+    let (code, stdout, stderr) = hfi(&["text-generation", "-m", &completions, "Say hello."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, format!("{REPLY}\n"));
+    let (code, stdout, stderr) = hfi(&[
+        "text-generation",
+        "-m",
+        &completions,
+        "--format",
+        "json",
+        "--param",
+        "max_new_tokens=2",
+        "Say hello.",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(answer["generated_text"], "Hello from");
+    assert_eq!(answer["finish_reason"], "length");
+}
+
 #[test]
 fn hfi_chat_json_answer_and_max_tokens_cut_off() {
     let servers = servers!();

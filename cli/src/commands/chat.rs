@@ -1,7 +1,5 @@
 //! `hfi chat`: chat completion, streamed to stdout as the tokens arrive.
 
-use std::io::Write;
-
 use clap::Args;
 use futures_util::StreamExt;
 use hf_inference::types::chat_completion::{ChatCompletionInput, ChatCompletionInputMessage};
@@ -10,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::exit::CliError;
 use crate::global::{Format, GlobalArgs};
 use crate::input::{Source, text_or_stdin};
-use crate::output::{curl, print_value};
+use crate::output::{TokenPrinter, print_dry_run, print_value};
 use crate::params;
 
 use super::task;
@@ -54,10 +52,16 @@ impl ChatArgs {
     pub async fn run(self, global: &GlobalArgs) -> Result<(), CliError> {
         let format = global.format.unwrap_or(Format::Text);
         let input = self.input()?;
-        let client = global.client()?;
+        let client = global.client_for("chat-completion")?;
         let request = client.chat_completion_input(input);
         if global.dry_run {
-            println!("{}", curl(&request.preview().await?));
+            // The request this command would send: streamed unless --no-stream.
+            let preview = if self.no_stream {
+                request.preview().await?
+            } else {
+                request.preview_stream().await?
+            };
+            print_dry_run(&preview, &client);
             return Ok(());
         }
         if self.no_stream {
@@ -78,35 +82,26 @@ impl ChatArgs {
             };
         }
         let mut stream = request.stream().await?;
-        let mut out = std::io::stdout().lock();
-        let mut ended_with_newline = true;
+        let mut out = TokenPrinter::stdout();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
             match format {
-                Format::Json => {
-                    let line = serde_json::to_string(&chunk)
-                        .map_err(|e| CliError::failure(format!("cannot print a chunk: {e}")))?;
-                    writeln!(out, "{line}")?;
-                }
+                Format::Json => out.line(
+                    &serde_json::to_string(&chunk)
+                        .map_err(|e| CliError::failure(format!("cannot print a chunk: {e}")))?,
+                )?,
                 Format::Text => {
                     if let Some(text) = chunk
                         .choices
                         .first()
                         .and_then(|c| c.delta.content.as_deref())
                     {
-                        write!(out, "{text}")?;
-                        if !text.is_empty() {
-                            ended_with_newline = text.ends_with('\n');
-                        }
+                        out.print(text)?;
                     }
                 }
             }
-            out.flush()?;
         }
-        if format == Format::Text && !ended_with_newline {
-            writeln!(out)?;
-        }
-        Ok(())
+        out.finish()
     }
 
     /// The typed input: --input-json, then the messages, flags and --param on top.

@@ -4,6 +4,8 @@
 pub mod agent;
 pub mod chat;
 pub mod endpoints;
+// The tasks without a schema, beside the generated table that `task` reads.
+pub mod extra_tasks;
 pub mod providers;
 pub mod task;
 

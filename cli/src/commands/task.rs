@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Arg as ClapArg, ArgAction, ArgMatches, Command as ClapCommand, FromArgMatches};
+use futures_util::StreamExt;
 use hf_inference::tasks::generic::TaskRequest;
+use hf_inference::types::audio_to_audio::AudioToAudioOutput;
+use hf_inference::types::tabular::TabularData;
 use hf_inference::{BinaryInput, Blob, InferenceClient, RequestPreview};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,9 +21,14 @@ use serde_json::{Map, Value};
 
 use crate::exit::CliError;
 use crate::generated::tasks::{TASKS, dispatch};
+
+use super::extra_tasks::{self, EXTRA_TASKS};
 use crate::global::{Format, GlobalArgs};
 use crate::input::Source;
-use crate::output::{check_file_destination, curl, print_value, write_blob};
+use crate::output::{
+    TokenPrinter, check_file_destination, check_files_destination, print_dry_run, print_value,
+    write_blob, write_labelled_blobs,
+};
 use crate::params::{json_object, split_pair};
 use crate::progress::Progress;
 
@@ -48,6 +56,8 @@ pub enum Output {
     Json,
     /// A file (image, audio, video), written to `-o FILE`.
     File,
+    /// Several labelled files (audio-to-audio), written to `-o FILE` (numbered) or `-o DIR/`.
+    Files,
 }
 
 /// An input of a task.
@@ -76,6 +86,8 @@ pub enum ArgKind {
     List,
     /// Structured: JSON text (or `@file`, `-`).
     Json,
+    /// A table: a JSON object of columns, each a list of cells (or `@file`, `-`).
+    Table,
 }
 
 /// A parameter of a task.
@@ -133,19 +145,31 @@ impl Kind {
     }
 }
 
+/// Every task: the generated table (tasks with a schema) and the hand-written one (tasks the SDK
+/// serves without a schema).
+fn all_entries() -> impl Iterator<Item = &'static Entry> {
+    TASKS.iter().chain(EXTRA_TASKS)
+}
+
 /// The entry of a task, by id or alias.
 pub fn entry(name: &str) -> Option<&'static Entry> {
-    TASKS
-        .iter()
-        .find(|e| e.task == name || e.aliases.contains(&name))
+    all_entries().find(|e| e.task == name || e.aliases.contains(&name))
 }
 
 /// Tasks with their own command file (`chat`), not a generic subcommand.
 const OWN_COMMAND: &[&str] = &["chat-completion"];
 
-fn subcommand_entries() -> impl Iterator<Item = &'static Entry> {
-    TASKS.iter().filter(|e| !OWN_COMMAND.contains(&e.task))
+/// The task subcommands, in task order.
+fn subcommand_entries() -> Vec<&'static Entry> {
+    let mut entries: Vec<&'static Entry> = all_entries()
+        .filter(|e| !OWN_COMMAND.contains(&e.task))
+        .collect();
+    entries.sort_by_key(|e| e.task);
+    entries
 }
+
+/// The task whose answer `hfi` prints as the tokens stream (in text format).
+const STREAMED: &str = "text-generation";
 
 // ---------------------------------------------------------------------------------------------
 // The clap side
@@ -159,6 +183,7 @@ pub struct TaskCommand {
     input_json: Option<String>,
     extra_body: Option<String>,
     output: Option<PathBuf>,
+    no_stream: bool,
 }
 
 fn build_command(entry: &'static Entry) -> ClapCommand {
@@ -172,6 +197,9 @@ fn build_command(entry: &'static Entry) -> ClapCommand {
             ArgKind::Text => "text, @FILE or - (stdin)",
             ArgKind::List => "comma-separated or a JSON list, @FILE or - (stdin)",
             ArgKind::Json => "JSON, @FILE or - (stdin)",
+            ArgKind::Table => {
+                "a JSON object of columns, e.g. {\"alcohol\": [\"9.4\", \"12.6\"]}, @FILE or - (stdin)"
+            }
         };
         command = command.arg(ClapArg::new(arg.name).value_name(value_name).help(format!(
             "{}{} [{how}]",
@@ -199,14 +227,33 @@ fn build_command(entry: &'static Entry) -> ClapCommand {
                 .value_name("JSON")
                 .help("Fields merged into the request body as they are (provider-specific options the schema does not name)"),
         );
-    if entry.output == Output::File {
+    let output_help = match entry.output {
+        Output::Json => None,
+        Output::File => {
+            Some("Where to write the answer's file (- for stdout when it is not a terminal)")
+        }
+        Output::Files => Some(
+            "Where to write the answer's files: FILE when there is one, FILE-1, FILE-2, … (before \
+             the extension) when there are several; or an existing directory (or DIR/), which \
+             gets N-LABEL.EXT files. The labels, types and paths are printed on stdout",
+        ),
+    };
+    if let Some(help) = output_help {
         command = command.arg(
             ClapArg::new("output")
                 .long("output")
                 .short('o')
                 .value_name("FILE")
                 .value_parser(clap::value_parser!(PathBuf))
-                .help("Where to write the answer's file (- for stdout when it is not a terminal)"),
+                .help(help),
+        );
+    }
+    if entry.task == STREAMED {
+        command = command.arg(
+            ClapArg::new("no-stream")
+                .long("no-stream")
+                .action(ArgAction::SetTrue)
+                .help("Wait for the whole answer instead of printing the tokens as they stream (text format; json never streams)"),
         );
     }
     command.after_help(parameters_help(entry))
@@ -255,11 +302,12 @@ impl FromArgMatches for TaskCommand {
                 .unwrap_or_default(),
             input_json: sub.get_one::<String>("input-json").cloned(),
             extra_body: sub.get_one::<String>("extra-body").cloned(),
-            output: if entry.output == Output::File {
-                sub.get_one::<PathBuf>("output").cloned()
-            } else {
+            output: if entry.output == Output::Json {
                 None
+            } else {
+                sub.get_one::<PathBuf>("output").cloned()
             },
+            no_stream: entry.task == STREAMED && sub.get_flag("no-stream"),
         })
     }
 
@@ -271,7 +319,7 @@ impl FromArgMatches for TaskCommand {
 
 impl clap::Subcommand for TaskCommand {
     fn augment_subcommands(command: ClapCommand) -> ClapCommand {
-        command.subcommands(subcommand_entries().map(build_command))
+        command.subcommands(subcommand_entries().into_iter().map(build_command))
     }
 
     fn augment_subcommands_for_update(command: ClapCommand) -> ClapCommand {
@@ -279,7 +327,9 @@ impl clap::Subcommand for TaskCommand {
     }
 
     fn has_subcommand(name: &str) -> bool {
-        subcommand_entries().any(|e| e.task == name || e.aliases.contains(&name))
+        subcommand_entries()
+            .iter()
+            .any(|e| e.task == name || e.aliases.contains(&name))
     }
 }
 
@@ -293,6 +343,10 @@ pub enum Outcome {
     Json(Value),
     /// A file.
     File(Blob),
+    /// Labelled files (audio-to-audio).
+    Files(AudioToAudioOutput),
+    /// Already printed as it streamed.
+    Streamed,
     /// The request, not sent (`--dry-run`).
     Preview(RequestPreview),
 }
@@ -306,11 +360,13 @@ pub struct Call {
     params: Map<String, Value>,
     extra_body: Option<Map<String, Value>>,
     dry_run: bool,
+    /// Print the tokens as they stream (text-generation in text format, unless --no-stream).
+    stream: bool,
     progress: Progress,
 }
 
 impl Call {
-    fn new(command: &TaskCommand, global: &GlobalArgs) -> Result<Self, CliError> {
+    fn new(command: &TaskCommand, global: &GlobalArgs, format: Format) -> Result<Self, CliError> {
         let entry = command.entry;
         let input_json = match &command.input_json {
             Some(text) => json_object(&Source::parse(text).text()?, "--input-json")?,
@@ -335,6 +391,7 @@ impl Call {
             params,
             extra_body,
             dry_run: global.dry_run,
+            stream: entry.task == STREAMED && format == Format::Text && !command.no_stream,
             progress: Progress::new(!global.no_progress),
         })
     }
@@ -404,6 +461,18 @@ impl Call {
             .map_err(|e| CliError::usage(format!("invalid {} (`{}`): {e}", arg.name, arg.pointer)))
     }
 
+    /// A required table input: a JSON object of columns (`{"col": [cells]}`, also accepted
+    /// inside `{"data": …}`); number and boolean cells are taken as their text.
+    pub fn table(&self, index: usize) -> Result<TabularData, CliError> {
+        let arg = &self.entry.args[index];
+        let value = match self.raw(index)?.ok_or_else(|| self.missing(index))? {
+            RawInput::Arg(text) => serde_json::from_str(&Source::parse(text).text()?)
+                .map_err(|e| CliError::usage(format!("{}: not valid JSON: {e}", arg.name)))?,
+            RawInput::Json(value) => value.clone(),
+        };
+        table_of(value).map_err(|message| CliError::usage(format!("{}: {message}", arg.name)))
+    }
+
     /// A parameter, if given, as the setter's type.
     pub fn param<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, CliError> {
         let Some(value) = self.params.get(name) else {
@@ -418,6 +487,53 @@ impl Call {
                 ))
             })
     }
+}
+
+/// A table from its JSON: columns of text, number or boolean cells, all of one length.
+fn table_of(value: Value) -> Result<TabularData, String> {
+    let mut columns = match value {
+        Value::Object(columns) => columns,
+        _ => {
+            return Err(
+                "expected a JSON object of columns, e.g. {\"alcohol\": [\"9.4\", \"12.6\"]}".into(),
+            );
+        }
+    };
+    if columns.len() == 1 && columns.get("data").is_some_and(Value::is_object) {
+        return table_of(columns.remove("data").unwrap_or_default());
+    }
+    let mut table = TabularData::new();
+    for (name, cells) in columns {
+        let Value::Array(cells) = cells else {
+            return Err(format!("column `{name}` must be a list of cells"));
+        };
+        let cells = cells
+            .into_iter()
+            .map(|cell| match cell {
+                Value::String(text) => Ok(text),
+                Value::Number(_) | Value::Bool(_) => Ok(cell.to_string()),
+                other => Err(format!(
+                    "column `{name}`: a cell is text or a number, not {other}"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        table = table.column(name, cells);
+    }
+    if table.data.is_empty() {
+        return Err("the table has no column".into());
+    }
+    if table.rows().is_none() {
+        let lengths: Vec<String> = table
+            .data
+            .iter()
+            .map(|(name, cells)| format!("{name}: {}", cells.len()))
+            .collect();
+        return Err(format!(
+            "the columns must all have one cell per row; their lengths are {}",
+            lengths.join(", ")
+        ));
+    }
+    Ok(table)
 }
 
 enum RawInput<'a> {
@@ -548,74 +664,116 @@ pub fn parse_value(entry: &'static Entry, param: &Param, value: &str) -> Result<
     }
 }
 
-/// Applies what every call shares, then previews or sends a task with a JSON answer.
+/// What a task request came to: its preview under `--dry-run`, else its answer.
+enum Sent<O> {
+    Preview(RequestPreview),
+    Answer(O),
+}
+
+/// Applies what every call shares (progress, --extra-body), then previews or sends.
+async fn send<I: Serialize, O>(
+    request: TaskRequest<'_, I, O>,
+    call: &Call,
+) -> Result<Sent<O>, CliError> {
+    let mut request = request.on_status(call.progress.observer());
+    if let Some(extra) = &call.extra_body {
+        request = request.extra_body(Value::Object(extra.clone()));
+    }
+    if call.dry_run {
+        return Ok(Sent::Preview(request.preview().await?));
+    }
+    let result = request.send().await;
+    call.progress.finish();
+    Ok(Sent::Answer(result?))
+}
+
+/// Previews or sends a task with a JSON answer.
 pub async fn send_json<I: Serialize, O: Serialize>(
     request: TaskRequest<'_, I, O>,
     call: &Call,
 ) -> Result<Outcome, CliError> {
-    let mut request = request.on_status(call.progress.observer());
-    if let Some(extra) = &call.extra_body {
-        request = request.extra_body(Value::Object(extra.clone()));
+    match send(request, call).await? {
+        Sent::Preview(preview) => Ok(Outcome::Preview(preview)),
+        Sent::Answer(answer) => serde_json::to_value(answer)
+            .map(Outcome::Json)
+            .map_err(|e| CliError::failure(format!("cannot print the answer: {e}"))),
     }
-    if call.dry_run {
-        return Ok(Outcome::Preview(request.preview().await?));
-    }
-    let result = request.send().await;
-    call.progress.finish();
-    let value = serde_json::to_value(result?)
-        .map_err(|e| CliError::failure(format!("cannot print the answer: {e}")))?;
-    Ok(Outcome::Json(value))
 }
 
-/// Applies what every call shares, then previews or sends a task with a file answer.
+/// Previews or sends a task with a file answer.
 pub async fn send_file<I: Serialize>(
     request: TaskRequest<'_, I, Blob>,
     call: &Call,
 ) -> Result<Outcome, CliError> {
-    let mut request = request.on_status(call.progress.observer());
-    if let Some(extra) = &call.extra_body {
-        request = request.extra_body(Value::Object(extra.clone()));
-    }
-    if call.dry_run {
-        return Ok(Outcome::Preview(request.preview().await?));
-    }
-    let result = request.send().await;
-    call.progress.finish();
-    Ok(Outcome::File(result?))
+    Ok(match send(request, call).await? {
+        Sent::Preview(preview) => Outcome::Preview(preview),
+        Sent::Answer(blob) => Outcome::File(blob),
+    })
+}
+
+/// Previews or sends a task with labelled files as its answer.
+pub async fn send_files<I: Serialize>(
+    request: TaskRequest<'_, I, AudioToAudioOutput>,
+    call: &Call,
+) -> Result<Outcome, CliError> {
+    Ok(match send(request, call).await? {
+        Sent::Preview(preview) => Outcome::Preview(preview),
+        Sent::Answer(files) => Outcome::Files(files),
+    })
 }
 
 impl TaskCommand {
     /// Runs the task and prints its answer.
     pub async fn run(self, global: &GlobalArgs) -> Result<(), CliError> {
-        let format = global.format.unwrap_or(Format::Json);
-        if self.entry.output == Output::File && !global.dry_run {
-            check_file_destination(self.output.as_deref())?;
+        let default_format = if self.entry.task == STREAMED {
+            Format::Text
+        } else {
+            Format::Json
+        };
+        let format = global.format.unwrap_or(default_format);
+        if !global.dry_run {
+            match self.entry.output {
+                Output::Json => {}
+                Output::File => check_file_destination(self.output.as_deref())?,
+                Output::Files => check_files_destination(self.output.as_deref())?,
+            }
         }
-        let call = Call::new(&self, global)?;
-        let client = global.client()?;
+        let call = Call::new(&self, global, format)?;
+        let client = global.client_for(self.entry.task)?;
         let outcome = run_call(&client, &call).await?;
+        let output = || {
+            self.output
+                .as_deref()
+                .ok_or_else(|| CliError::usage("pass -o FILE"))
+        };
         match outcome {
             Outcome::Preview(preview) => {
-                println!("{}", curl(&preview));
+                print_dry_run(&preview, &client);
                 Ok(())
             }
             Outcome::Json(value) => print_value(&value, format),
-            Outcome::File(blob) => {
-                let output = self
-                    .output
-                    .as_deref()
-                    .ok_or_else(|| CliError::usage("pass -o FILE"))?;
-                write_blob(&blob, output, format)
-            }
+            Outcome::Streamed => Ok(()),
+            Outcome::File(blob) => write_blob(&blob, output()?, format),
+            Outcome::Files(files) => write_labelled_blobs(&files, output()?, format),
         }
     }
 }
 
-/// The hand-written SDK method of text generation, else the generated dispatch.
+/// The hand-written SDK methods (text generation, the tasks without a schema), else the
+/// generated dispatch.
 async fn run_call(client: &InferenceClient, call: &Call) -> Result<Outcome, CliError> {
-    if call.entry.task != "text-generation" {
-        return dispatch(client, call).await;
+    if call.entry.task == STREAMED {
+        return text_generation(client, call).await;
     }
+    if EXTRA_TASKS.iter().any(|e| e.task == call.entry.task) {
+        return extra_tasks::dispatch(client, call).await;
+    }
+    dispatch(client, call).await
+}
+
+/// Text generation: streamed to stdout where the target streams (in text format), else the
+/// whole answer.
+async fn text_generation(client: &InferenceClient, call: &Call) -> Result<Outcome, CliError> {
     let mut request = client.text_generation(call.argument::<String>(0)?);
     if !call.params.is_empty() {
         let parameters = serde_json::from_value(Value::Object(call.params.clone()))
@@ -625,8 +783,27 @@ async fn run_call(client: &InferenceClient, call: &Call) -> Result<Outcome, CliE
     if let Some(extra) = &call.extra_body {
         request = request.extra_body(Value::Object(extra.clone()));
     }
+    let stream = call.stream && request.streams().await?;
     if call.dry_run {
-        return Ok(Outcome::Preview(request.preview().await?));
+        let preview = if stream {
+            request.preview_stream().await?
+        } else {
+            request.preview().await?
+        };
+        return Ok(Outcome::Preview(preview));
+    }
+    if stream {
+        let mut tokens = request.stream().await?;
+        let mut out = TokenPrinter::stdout();
+        while let Some(event) = tokens.next().await {
+            let event = event?;
+            // Special tokens (`</s>`, …) are not text: TGI leaves them out of `generated_text`.
+            if !event.token.special {
+                out.print(&event.token.text)?;
+            }
+        }
+        out.finish()?;
+        return Ok(Outcome::Streamed);
     }
     let answer = request.send().await?;
     serde_json::to_value(answer)
@@ -638,18 +815,116 @@ async fn run_call(client: &InferenceClient, call: &Call) -> Result<Outcome, CliE
 mod tests {
     use super::*;
 
+    /// Tasks the Hub lists that no provider serves and the SDK has no method for: nothing to
+    /// call, so no command.
+    const NO_METHOD: &[&str] = &[
+        "depth-estimation",
+        "text-to-audio",
+        "video-classification",
+        "zero-shot-object-detection",
+    ];
+
     #[test]
     fn every_task_method_has_a_subcommand() {
         for task in hf_inference::Task::ALL {
             let name = task.as_str();
-            let has_method = !matches!(
-                name,
-                "audio-to-audio" | "tabular-classification" | "tabular-regression"
-            ) && !task.providers().is_empty();
-            if has_method {
-                assert!(entry(name).is_some(), "no command for {name}");
+            if NO_METHOD.contains(&name) {
+                assert!(
+                    task.providers().is_empty(),
+                    "{name} is served: give it a command"
+                );
+                assert!(entry(name).is_none());
+                continue;
             }
+            let entry = entry(name).unwrap_or_else(|| panic!("no command for {name}"));
+            assert_eq!(entry.task, name);
+            let command = if name == "chat-completion" {
+                "chat"
+            } else {
+                name
+            };
+            assert!(
+                command == "chat" || <TaskCommand as clap::Subcommand>::has_subcommand(command),
+                "{name} has no subcommand"
+            );
         }
+        // The tasks without a schema (tabular-regression has no provider at all) are there.
+        for name in [
+            "audio-to-audio",
+            "tabular-classification",
+            "tabular-regression",
+        ] {
+            assert!(
+                <TaskCommand as clap::Subcommand>::has_subcommand(name),
+                "{name}"
+            );
+        }
+    }
+
+    /// Each task without a schema reaches its SDK method: the dry run of a URL model shows the
+    /// body the SDK builds from the command-line input.
+    #[tokio::test]
+    async fn the_tasks_without_a_schema_call_their_sdk_methods() {
+        let client = InferenceClient::builder()
+            .model("http://127.0.0.1:9/model")
+            .build()
+            .unwrap();
+        let command = |task: &str, input: &str| TaskCommand {
+            entry: entry(task).unwrap(),
+            inputs: vec![Some(input.to_owned())],
+            params: Vec::new(),
+            input_json: None,
+            extra_body: None,
+            output: None,
+            no_stream: false,
+        };
+        let dry_run = GlobalArgs {
+            dry_run: true,
+            no_progress: true,
+            ..GlobalArgs::default()
+        };
+        for task in ["tabular-classification", "tabular-regression"] {
+            let call = Call::new(
+                &command(
+                    task,
+                    r#"{"Height": [11.52, "12.48"], "Species": ["Bream", "Pike"]}"#,
+                ),
+                &dry_run,
+                Format::Json,
+            )
+            .unwrap();
+            let Outcome::Preview(preview) = run_call(&client, &call).await.unwrap() else {
+                panic!("not a preview");
+            };
+            assert_eq!(preview.url, "http://127.0.0.1:9/model");
+            assert_eq!(
+                preview.body_json().unwrap(),
+                serde_json::json!({"inputs": {"data": {
+                    "Height": ["11.52", "12.48"], "Species": ["Bream", "Pike"]
+                }}})
+            );
+        }
+        let call = Call::new(
+            &command("audio-to-audio", "data:audio/flac;base64,ZkxhQw=="),
+            &dry_run,
+            Format::Json,
+        )
+        .unwrap();
+        let Outcome::Preview(preview) = run_call(&client, &call).await.unwrap() else {
+            panic!("not a preview");
+        };
+        assert_eq!(preview.header("content-type"), Some("audio/flac"));
+        assert_eq!(preview.body.as_deref(), Some(&b"fLaC"[..]));
+    }
+
+    #[test]
+    fn tables_are_read_from_columns() {
+        let ok = table_of(serde_json::json!({"data": {"a": [1, true, "x"]}})).unwrap();
+        assert_eq!(ok.data["a"], ["1", "true", "x"]);
+        let err = table_of(serde_json::json!({"a": ["1"], "b": ["1", "2"]})).unwrap_err();
+        assert!(err.contains("a: 1, b: 2"), "{err}");
+        assert!(table_of(serde_json::json!(["a"])).is_err());
+        assert!(table_of(serde_json::json!({"a": [["nested"]]})).is_err());
     }
 
     #[test]

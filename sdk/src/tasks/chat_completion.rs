@@ -143,6 +143,29 @@ impl<'c> ChatCompletionRequest<'c> {
         Ok(self.prepare(false).await?.1.preview())
     }
 
+    /// The request [`stream`](Self::stream) would send, built without sending it: the body
+    /// has `"stream": true` and the headers ask for `text/event-stream`. A dry run of a streamed
+    /// call shows this one, so the preview is byte for byte what goes out.
+    ///
+    /// ```
+    /// use hf_inference::InferenceClient;
+    /// use hf_inference::types::chat_completion::ChatCompletionInputMessage;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> hf_inference::Result<()> {
+    /// let client = InferenceClient::builder().model("http://localhost:8080").build()?;
+    /// let request = client.chat_completion(vec![ChatCompletionInputMessage::user("Hi")]);
+    /// let preview = request.preview_stream().await?;
+    /// assert_eq!(preview.body_json().unwrap()["stream"], true);
+    /// assert_eq!(preview.header("accept"), Some("text/event-stream"));
+    /// assert_eq!(request.preview().await?.body_json().unwrap().get("stream"), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn preview_stream(&self) -> Result<RequestPreview> {
+        Ok(self.prepare_stream().await?.1.preview())
+    }
+
     /// Sends the request and returns the whole answer.
     pub async fn send(self) -> Result<ChatCompletionOutput> {
         Ok(self.send_with_metadata().await?.value)
@@ -161,11 +184,7 @@ impl<'c> ChatCompletionRequest<'c> {
         self,
     ) -> Result<impl Stream<Item = Result<ChatCompletionStreamOutput>> + Send + 'static + use<>>
     {
-        let (target, mut request) = self.prepare(true).await?;
-        request.headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("text/event-stream"),
-        );
+        let (target, request) = self.prepare_stream().await?;
         let response = self.client.execute(&request, true).await?;
         // OpenAI-compatible providers always end with `[DONE]`; its absence means the stream
         // was cut. TGI (hf-inference, endpoints, local servers) may not send it.
@@ -180,6 +199,16 @@ impl<'c> ChatCompletionRequest<'c> {
                 .max_event_bytes(self.client.inner.max_response_bytes)
                 .with_decoder(crate::http::chat_chunk::decode_chat_chunk),
         )
+    }
+
+    /// The streamed request: the body with `"stream": true`, asking for server-sent events.
+    async fn prepare_stream(&self) -> Result<(Target, PreparedRequest)> {
+        let (target, mut request) = self.prepare(true).await?;
+        request.headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("text/event-stream"),
+        );
+        Ok((target, request))
     }
 
     async fn prepare(&self, stream: bool) -> Result<(Target, PreparedRequest)> {

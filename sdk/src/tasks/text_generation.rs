@@ -10,7 +10,7 @@ use crate::client::{InferenceClient, ProviderChoice};
 use crate::error::{Error, Result};
 use crate::http::sse::json_event_stream;
 use crate::http::transport::{PreparedRequest, RequestPreview, Response};
-use crate::providers::{PayloadStyle, ResponseStyle, Task};
+use crate::providers::{PayloadStyle, ResponseStyle, StreamStyle, Task};
 use crate::routing::{CallOptions, Mode, Target};
 use crate::types::text_generation::{
     TextGenerationInputGenerateParameters, TextGenerationInputGrammarType, TextGenerationOutput,
@@ -140,6 +140,64 @@ impl<'c> TextGenerationRequest<'c> {
         Ok(self.prepare(false).await?.1.preview())
     }
 
+    /// Whether this call's target streams its tokens: hf-inference and URL models (TGI
+    /// servers, Inference Endpoints, a server's `/v1/completions`) do; the providers whose
+    /// text-generation route the table marks as not streamable do not, so call
+    /// [`send`](Self::send) there. Resolves the target (for `auto`, the Hub mapping, looked up
+    /// once per client), sends nothing.
+    ///
+    /// ```
+    /// use hf_inference::{InferenceClient, Provider};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> hf_inference::Result<()> {
+    /// let local = InferenceClient::builder().model("http://localhost:8080").build()?;
+    /// assert!(local.text_generation("Once upon a time").streams().await?);
+    ///
+    /// let together = InferenceClient::builder()
+    ///     .token("hf_xxx")
+    ///     .provider(Provider::Together)
+    ///     .model_mapping("mistralai/Mixtral-8x7B-v0.1", Provider::Together, "mistralai/Mixtral-8x7B-v0.1")
+    ///     .build()?;
+    /// let request = together.text_generation("Paris is").model("mistralai/Mixtral-8x7B-v0.1");
+    /// assert!(!request.streams().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn streams(&self) -> Result<bool> {
+        let target = self
+            .client
+            .resolve(Task::TextGeneration, &self.call)
+            .await?;
+        Ok(match target.spec {
+            Some(spec) => spec.stream != StreamStyle::None,
+            // A URL model that names no OpenAI route: a TGI server or an Inference Endpoint.
+            None => true,
+        })
+    }
+
+    /// The request [`stream`](Self::stream) would send, built without sending it: the body
+    /// has `"stream": true` and the headers ask for `text/event-stream`.
+    ///
+    /// ```
+    /// use hf_inference::InferenceClient;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> hf_inference::Result<()> {
+    /// let client = InferenceClient::builder().model("http://localhost:8080").build()?;
+    /// let preview = client.text_generation("Once upon a time").preview_stream().await?;
+    /// assert_eq!(
+    ///     preview.body_json().unwrap(),
+    ///     serde_json::json!({"inputs": "Once upon a time", "stream": true})
+    /// );
+    /// assert_eq!(preview.header("accept"), Some("text/event-stream"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn preview_stream(&self) -> Result<RequestPreview> {
+        Ok(self.prepare_stream().await?.1.preview())
+    }
+
     /// Sends the request and returns the generated text (with details when asked and served).
     pub async fn send(self) -> Result<TextGenerationOutput> {
         Ok(self.send_with_metadata().await?.value)
@@ -156,11 +214,7 @@ impl<'c> TextGenerationRequest<'c> {
     /// Streams the generated tokens as they arrive (TGI format; OpenAI completion chunks are
     /// converted to it).
     pub async fn stream(self) -> Result<TextGenerationStream> {
-        let (target, mut request) = self.prepare(true).await?;
-        request.headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("text/event-stream"),
-        );
+        let (target, request) = self.prepare_stream().await?;
         let response = self.client.execute(&request, true).await?;
         let max_event_bytes = self.client.inner.max_response_bytes;
         let completions = target
@@ -183,6 +237,16 @@ impl<'c> TextGenerationRequest<'c> {
                     .max_event_bytes(max_event_bytes),
             ))
         }
+    }
+
+    /// The streamed request: the body with `"stream": true`, asking for server-sent events.
+    async fn prepare_stream(&self) -> Result<(Target, PreparedRequest)> {
+        let (target, mut request) = self.prepare(true).await?;
+        request.headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("text/event-stream"),
+        );
+        Ok((target, request))
     }
 
     async fn prepare(&self, stream: bool) -> Result<(Target, PreparedRequest)> {
