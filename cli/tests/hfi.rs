@@ -119,6 +119,18 @@ fn dry_run_body(stdout: &str) -> Value {
     serde_json::from_str(body).expect("JSON body")
 }
 
+/// Runs `hfi ARGS` (with a token) against a server that records everything: a usage error
+/// (exit 2) whose message has each of `expected`, and nothing sent anywhere.
+fn assert_usage_error(args: &[&str], expected: &[&str]) {
+    let server = empty_server();
+    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args(args));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for text in expected {
+        assert!(out.stderr.contains(text), "no {text:?} in {}", out.stderr);
+    }
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
 /// The concatenated `choices[0].delta.content` of a recorded SSE answer.
 fn streamed_text(tape: &Tape) -> String {
     let body = tape.response.body_text.as_deref().expect("SSE body");
@@ -319,17 +331,16 @@ fn the_chat_dry_run_is_the_request_chat_sends() {
 /// What a dry run cannot know without asking the Hub is a usage error that says what to pass.
 #[test]
 fn a_dry_run_that_needs_the_hub_says_what_to_pass() {
-    let server = empty_server();
-    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
-        "text-to-image",
-        "--dry-run",
-        "-m",
-        "black-forest-labs/FLUX.1-schnell",
-        "a lion",
-    ]));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("pass --provider"), "{}", out.stderr);
-    assert!(server.requests().is_empty());
+    assert_usage_error(
+        &[
+            "text-to-image",
+            "--dry-run",
+            "-m",
+            "black-forest-labs/FLUX.1-schnell",
+            "a lion",
+        ],
+        &["pass --provider"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,18 +348,10 @@ fn a_dry_run_that_needs_the_hub_says_what_to_pass() {
 
 #[test]
 fn a_malformed_param_is_a_usage_error() {
-    let server = empty_server();
-    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
-        "chat",
-        "-m",
-        "some/model",
-        "--param",
-        "temperature",
-        "Hi",
-    ]));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("expected KEY=VALUE"), "{}", out.stderr);
-    assert!(server.requests().is_empty());
+    assert_usage_error(
+        &["chat", "-m", "some/model", "--param", "temperature", "Hi"],
+        &["expected KEY=VALUE"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,22 +383,40 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The replay server for one hf-inference tape, with the Hub's answer about `model` (its
+/// pipeline tag `hub_task`, for the model/task check).
+fn hf_inference_server(name: &str, model: &str, hub_task: &str) -> (Tape, ReplayServer) {
+    let tape = tape(name);
+    let server = ReplayServer::start([&tape]).expect("replay server");
+    hub_model(&server, model, hub_task, "hf-inference", model);
+    (tape, server)
+}
+
+/// `hfi TASK --provider hf-inference -m MODEL` with the token, on the replay server.
+fn hfi_task(server: &ReplayServer, task: &str, model: &str) -> Command {
+    let mut command = hfi(server);
+    command
+        .env("HF_TOKEN", HF_TOKEN)
+        .args([task, "--provider", "hf-inference", "-m", model]);
+    command
+}
+
 /// `hfi text-to-image … -o FILE`: the recorded hf-inference call, the image written to the file
 /// and described on stdout.
 #[test]
 fn text_to_image_writes_the_image_to_the_file() {
-    let tape = tape("hf-inference__text-to-image__0c4b97c07f3d");
-    let server = ReplayServer::start([&tape]).expect("replay server");
     let model = "stabilityai/stable-diffusion-2";
-    hub_model(&server, model, "text-to-image", "hf-inference", model);
+    let (tape, server) = hf_inference_server(
+        "hf-inference__text-to-image__0c4b97c07f3d",
+        model,
+        "text-to-image",
+    );
     let prompt = tape.request.body_json.as_ref().unwrap()["inputs"]
         .as_str()
         .unwrap()
         .to_owned();
     let file = temp_dir("t2i").join("tortoise.jpg");
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["text-to-image", "--provider", "hf-inference", "-m", model])
+    let out = run(hfi_task(&server, "text-to-image", model)
         .arg(&prompt)
         .arg("-o")
         .arg(&file));
@@ -417,36 +438,23 @@ fn text_to_image_writes_the_image_to_the_file() {
 /// A task with a file answer refuses to run without `-o` (nothing is sent).
 #[test]
 fn a_file_answer_needs_an_output_file() {
-    let server = empty_server();
-    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
-        "text-to-image",
-        "-m",
-        "some/model",
-        "a lion",
-    ]));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("-o FILE"), "{}", out.stderr);
-    assert!(server.requests().is_empty());
+    assert_usage_error(
+        &["text-to-image", "-m", "some/model", "a lion"],
+        &["-o FILE"],
+    );
 }
 
 /// `hfi asr @FILE`: the recorded upload of `sample1.flac` (raw bytes) and its transcript.
 #[test]
 fn asr_uploads_the_file_and_prints_the_transcript() {
-    let tape = tape("hf-inference__automatic-speech-recognition__9fe84ea3771c");
-    let server = ReplayServer::start([&tape]).expect("replay server");
     let model = "facebook/wav2vec2-large-960h-lv60-self";
-    hub_model(
-        &server,
+    let (tape, server) = hf_inference_server(
+        "hf-inference__automatic-speech-recognition__9fe84ea3771c",
         model,
         "automatic-speech-recognition",
-        "hf-inference",
-        model,
     );
     let audio = hf_inference_tests::tapes::inputs_dir().join("sample1.flac");
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["asr", "--provider", "hf-inference", "-m", model])
-        .arg(format!("@{}", audio.display())));
+    let out = run(hfi_task(&server, "asr", model).arg(format!("@{}", audio.display())));
     assert_eq!(out.code, 0, "{}", out.stderr);
     server.assert_all_matched();
     let answer: Value = serde_json::from_str(&out.stdout).expect("JSON answer");
@@ -460,17 +468,8 @@ fn asr_uploads_the_file_and_prints_the_transcript() {
         std::fs::read(&audio).unwrap().as_slice()
     );
     // Text format prints the transcript alone.
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args([
-            "--format",
-            "text",
-            "asr",
-            "--provider",
-            "hf-inference",
-            "-m",
-            model,
-        ])
+    let out = run(hfi_task(&server, "asr", model)
+        .args(["--format", "text"])
         .arg(&audio));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
@@ -494,19 +493,13 @@ fn tgi_generated_text(tape: &Tape) -> String {
 /// flan-t5-xxl) as they arrive, leaving out the special `</s>`; the request asks for a stream.
 #[test]
 fn text_generation_prints_the_streamed_tokens() {
-    let tape = tape("hf-inference__text-generation__3694ddcced22");
-    let server = ReplayServer::start([&tape]).expect("replay server");
     let model = "google/flan-t5-xxl";
-    hub_model(
-        &server,
+    let (tape, server) = hf_inference_server(
+        "hf-inference__text-generation__3694ddcced22",
         model,
         "text2text-generation",
-        "hf-inference",
-        model,
     );
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["text-generation", "--provider", "hf-inference", "-m", model])
+    let out = run(hfi_task(&server, "text-generation", model)
         .arg(r#"repeat "one two three four""#)
         // The JS client sent `options: {}` along.
         .args(["--extra-body", r#"{"options": {}}"#]));
@@ -524,28 +517,14 @@ fn text_generation_prints_the_streamed_tokens() {
 /// that request; the text dry run previews the streamed one.
 #[test]
 fn text_generation_json_is_the_whole_answer() {
-    let tape = tape("hf-inference__text-generation__e64d5b8d2371");
-    let server = ReplayServer::start([&tape]).expect("replay server");
     let model = "google/flan-t5-xxl";
-    hub_model(
-        &server,
+    let (_, server) = hf_inference_server(
+        "hf-inference__text-generation__e64d5b8d2371",
         model,
         "text2text-generation",
-        "hf-inference",
-        model,
     );
-    let args = [
-        "text-generation",
-        "--provider",
-        "hf-inference",
-        "-m",
-        model,
-        "one plus two equals",
-        "--extra-body",
-        r#"{"options": {}}"#,
-    ];
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
+    let args = ["one plus two equals", "--extra-body", r#"{"options": {}}"#];
+    let out = run(hfi_task(&server, "text-generation", model)
         .args(["--format", "json"])
         .args(args));
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -557,13 +536,11 @@ fn text_generation_json_is_the_whole_answer() {
         None
     );
 
-    let json_dry = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
+    let json_dry = run(hfi_task(&server, "text-generation", model)
         .args(["--format", "json", "--dry-run"])
         .args(args));
     assert_eq!(dry_run_body(&json_dry.stdout).get("stream"), None);
-    let text_dry = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
+    let text_dry = run(hfi_task(&server, "text-generation", model)
         .arg("--dry-run")
         .args(args));
     assert_eq!(
@@ -576,28 +553,16 @@ fn text_generation_json_is_the_whole_answer() {
 /// recorded labels on stdout.
 #[test]
 fn tabular_classification_reads_a_table_file() {
-    let tape = tape("hf-inference__tabular-classification__c6cc07285960");
-    let server = ReplayServer::start([&tape]).expect("replay server");
     let model = "vvmnnnkv/wine-quality";
-    hub_model(
-        &server,
+    let (tape, server) = hf_inference_server(
+        "hf-inference__tabular-classification__c6cc07285960",
         model,
         "tabular-classification",
-        "hf-inference",
-        model,
     );
     let table = temp_dir("tabular").join("wine.json");
     let recorded = &tape.request.body_json.as_ref().unwrap()["inputs"]["data"];
     std::fs::write(&table, recorded.to_string()).unwrap();
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args([
-            "tabular-classification",
-            "--provider",
-            "hf-inference",
-            "-m",
-            model,
-        ])
+    let out = run(hfi_task(&server, "tabular-classification", model)
         .arg(format!("@{}", table.display()))
         // The JS client sent `options: {}` along.
         .args(["--extra-body", r#"{"options": {}}"#]));
@@ -670,9 +635,7 @@ fn audio_to_audio_writes_each_file() {
     );
     let audio = hf_inference_tests::tapes::inputs_dir().join("sample1.flac");
     let dir = temp_dir("a2a");
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["audio-to-audio", "--provider", "hf-inference", "-m", model])
+    let out = run(hfi_task(&server, "audio-to-audio", model)
         .arg(&audio)
         .arg("-o")
         .arg(dir.join("sources.flac")));
@@ -698,9 +661,7 @@ fn audio_to_audio_writes_each_file() {
 
     // Into a directory: N-LABEL.EXT.
     let into = dir.join("separated/");
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["audio-to-audio", "--provider", "hf-inference", "-m", model])
+    let out = run(hfi_task(&server, "audio-to-audio", model)
         .arg(&audio)
         .arg("-o")
         .arg(&into));
@@ -711,11 +672,8 @@ fn audio_to_audio_writes_each_file() {
     // Without -o, or with -o -, nothing is sent.
     let before = server.requests().len();
     for output in [None, Some("-")] {
-        let mut command = hfi(&server);
-        command
-            .env("HF_TOKEN", HF_TOKEN)
-            .args(["audio-to-audio", "--provider", "hf-inference", "-m", model])
-            .arg(&audio);
+        let mut command = hfi_task(&server, "audio-to-audio", model);
+        command.arg(&audio);
         if let Some(output) = output {
             command.args(["-o", output]);
         }
@@ -786,26 +744,24 @@ fn a_polling_job_reports_progress_and_writes_the_result() {
 /// An unknown `--param` is a usage error (exit 2) naming the valid parameters; nothing is sent.
 #[test]
 fn an_unknown_param_names_the_valid_ones() {
-    let server = empty_server();
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["text-to-image", "-m", "some/model", "-o", "x.png", "a lion"])
-        .args(["--param", "guidance=7"]));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("unknown parameter `guidance`"),
-        "{}",
-        out.stderr
+    let t2i = [
+        "text-to-image",
+        "-m",
+        "some/model",
+        "-o",
+        "x.png",
+        "a lion",
+        "--param",
+    ];
+    assert_usage_error(
+        &[&t2i[..], &["guidance=7"]].concat(),
+        &["unknown parameter `guidance`", "guidance_scale"],
     );
-    assert!(out.stderr.contains("guidance_scale"), "{}", out.stderr);
     // A known parameter with a value of the wrong kind.
-    let out = run(hfi(&server)
-        .env("HF_TOKEN", HF_TOKEN)
-        .args(["text-to-image", "-m", "some/model", "-o", "x.png", "a lion"])
-        .args(["--param", "num_inference_steps=many"]));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("expects integer"), "{}", out.stderr);
-    assert!(server.requests().is_empty());
+    assert_usage_error(
+        &[&t2i[..], &["num_inference_steps=many"]].concat(),
+        &["expects integer"],
+    );
 }
 
 /// The recorded 401 of an OpenAI-compatible server: exit code 3, the server's message and the
@@ -968,23 +924,10 @@ fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
 /// `hfi chat --param` is checked against the chat-completion schema.
 #[test]
 fn chat_params_are_checked_against_the_schema() {
-    let server = empty_server();
-    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
-        "chat",
-        "-m",
-        "some/model",
-        "--param",
-        "top_q=0.5",
-        "Hi",
-    ]));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("unknown parameter `top_q`"),
-        "{}",
-        out.stderr
+    assert_usage_error(
+        &["chat", "-m", "some/model", "--param", "top_q=0.5", "Hi"],
+        &["unknown parameter `top_q`", "top_p"],
     );
-    assert!(out.stderr.contains("top_p"), "{}", out.stderr);
-    assert!(server.requests().is_empty());
 }
 
 /// `hfi --help` lists every task; a task's help lists its parameters with their kinds.

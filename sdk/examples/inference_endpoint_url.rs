@@ -4,8 +4,13 @@
 //! ```sh
 //! HF_TOKEN=hf_… cargo run -p hf-inference --example inference_endpoint_url -- https://….endpoints.huggingface.cloud
 //! ```
+//!
+//! The endpoint here serves a chat model (TGI, vLLM, or a local llama.cpp `llama-server`:
+//! `-- http://127.0.0.1:8080/v1`). Any task is called the same way on an endpoint that runs
+//! it, e.g. `client.text_to_image("An astronaut riding a horse").send()` on a diffusion model's.
 
 use hf_inference::InferenceClientBuilder;
+use hf_inference::types::chat_completion::ChatCompletionInputMessage;
 
 #[tokio::main]
 async fn main() -> hf_inference::Result<()> {
@@ -13,24 +18,45 @@ async fn main() -> hf_inference::Result<()> {
         eprintln!("usage: inference_endpoint_url <ENDPOINT_URL>");
         std::process::exit(2);
     };
+    let question = || {
+        vec![ChatCompletionInputMessage::user(
+            "What is the capital of France?",
+        )]
+    };
+
     // The URL as the client's model…
     let client = InferenceClientBuilder::from_env()
         .model(url.clone())
         .build()?;
-    let image = client
-        .text_to_image("An astronaut riding a horse on the moon.")
+    let answer = client
+        .chat_completion(question())
+        .max_tokens(64)
         .send()
         .await?;
-    image.save("astronaut.png").await?;
+    println!(
+        "client model: {}",
+        answer.choices[0]
+            .message
+            .content
+            .as_deref()
+            .unwrap_or_default()
+    );
 
     // …or per call, on a generic client.
     let client = InferenceClientBuilder::from_env().build()?;
-    let image = client
-        .text_to_image("An astronaut riding a horse on Mars.")
+    let answer = client
+        .chat_completion(question())
         .model(url)
+        .max_tokens(64)
         .send()
         .await?;
-    image.save("astronaut_mars.png").await?;
-    println!("wrote astronaut.png and astronaut_mars.png");
+    println!(
+        "per call: {}",
+        answer.choices[0]
+            .message
+            .content
+            .as_deref()
+            .unwrap_or_default()
+    );
     Ok(())
 }

@@ -4,6 +4,13 @@
 //! ```sh
 //! HF_TOKEN=hf_… cargo run -p hf-inference --example openai_style_streaming
 //! ```
+//!
+//! `ENDPOINT_URL` (an Inference Endpoint, or a local OpenAI-compatible server such as llama.cpp's
+//! `llama-server`) takes the place of the provider the router picks; the model id is then the name sent to it:
+//!
+//! ```sh
+//! ENDPOINT_URL=http://127.0.0.1:8080/v1 cargo run -p hf-inference --example openai_style_streaming
+//! ```
 
 use futures_util::StreamExt;
 use hf_inference::InferenceClientBuilder;
@@ -11,7 +18,11 @@ use hf_inference::types::chat_completion::{ChatCompletionInput, ChatCompletionIn
 
 #[tokio::main]
 async fn main() -> hf_inference::Result<()> {
-    let client = InferenceClientBuilder::from_env().build()?;
+    let mut builder = InferenceClientBuilder::from_env();
+    if let Ok(url) = std::env::var("ENDPOINT_URL") {
+        builder = builder.base_url(url);
+    }
+    let client = builder.build()?;
     let input = ChatCompletionInput {
         model: Some("meta-llama/Meta-Llama-3-8B-Instruct".into()),
         max_tokens: Some(1024),

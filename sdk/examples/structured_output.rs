@@ -4,6 +4,13 @@
 //! ```sh
 //! HF_TOKEN=hf_… cargo run -p hf-inference --example structured_output
 //! ```
+//!
+//! `ENDPOINT_URL` (an Inference Endpoint, or a local OpenAI-compatible server such as llama.cpp's
+//! `llama-server`) takes the provider's place; the model id is then the name sent to it:
+//!
+//! ```sh
+//! ENDPOINT_URL=http://127.0.0.1:8080/v1 cargo run -p hf-inference --example structured_output
+//! ```
 
 use hf_inference::types::chat::ChatCompletionInputGrammarType;
 use hf_inference::types::chat_completion::ChatCompletionInputMessage;
@@ -21,9 +28,11 @@ async fn main() -> hf_inference::Result<()> {
         "title": "Book",
         "type": "object",
     });
-    let client = InferenceClientBuilder::from_env()
-        .provider(Provider::Cerebras)
-        .build()?;
+    let client = match std::env::var("ENDPOINT_URL") {
+        Ok(url) => InferenceClientBuilder::from_env().base_url(url),
+        Err(_) => InferenceClientBuilder::from_env().provider(Provider::Cerebras),
+    }
+    .build()?;
     let completion = client
         .chat_completion(vec![
             ChatCompletionInputMessage::system("Extract the books information."),

@@ -3,6 +3,14 @@
 //!
 //! ```sh
 //! HF_TOKEN=hf_… cargo run -p hf-inference --example tool_calling
+//! HF_TOKEN=hf_… cargo run -p hf-inference --example tool_calling -- required   # must call a tool
+//! ```
+//!
+//! `ENDPOINT_URL` (an Inference Endpoint, or a local OpenAI-compatible server such as llama.cpp's
+//! `llama-server`) takes the provider's place; the model id is then the name sent to it:
+//!
+//! ```sh
+//! ENDPOINT_URL=http://127.0.0.1:8080/v1 cargo run -p hf-inference --example tool_calling
 //! ```
 
 use hf_inference::types::chat::ChatCompletionInputToolChoice;
@@ -32,16 +40,23 @@ async fn main() -> hf_inference::Result<()> {
             arguments: None,
         },
     }];
-    let client = InferenceClientBuilder::from_env()
-        .provider(Provider::Nebius)
-        .build()?;
+    // `auto`: the model decides (the default); `required` (first argument): it must call a tool.
+    let tool_choice = match std::env::args().nth(1).as_deref() {
+        Some("required") => ChatCompletionInputToolChoice::Required,
+        _ => ChatCompletionInputToolChoice::Auto,
+    };
+    let client = match std::env::var("ENDPOINT_URL") {
+        Ok(url) => InferenceClientBuilder::from_env().base_url(url),
+        Err(_) => InferenceClientBuilder::from_env().provider(Provider::Nebius),
+    }
+    .build()?;
     let response = client
         .chat_completion(vec![ChatCompletionInputMessage::user(
             "What's the weather like the next 3 days in London, UK?",
         )])
         .model("Qwen/Qwen2.5-72B-Instruct")
         .tools(tools)
-        .tool_choice(ChatCompletionInputToolChoice::Auto)
+        .tool_choice(tool_choice)
         .send()
         .await?;
     match response.choices[0].message.tool_calls.as_deref() {

@@ -664,27 +664,23 @@ pub fn parse_value(entry: &'static Entry, param: &Param, value: &str) -> Result<
     }
 }
 
-/// What a task request came to: its preview under `--dry-run`, else its answer.
-enum Sent<O> {
-    Preview(RequestPreview),
-    Answer(O),
-}
-
-/// Applies what every call shares (progress, --extra-body), then previews or sends.
+/// Applies what every call shares (progress, --extra-body), then previews the request under
+/// `--dry-run`, else sends it and makes the outcome of its answer with `outcome`.
 async fn send<I: Serialize, O>(
     request: TaskRequest<'_, I, O>,
     call: &Call,
-) -> Result<Sent<O>, CliError> {
+    outcome: impl FnOnce(O) -> Result<Outcome, CliError>,
+) -> Result<Outcome, CliError> {
     let mut request = request.on_status(call.progress.observer());
     if let Some(extra) = &call.extra_body {
         request = request.extra_body(Value::Object(extra.clone()));
     }
     if call.dry_run {
-        return Ok(Sent::Preview(request.preview().await?));
+        return Ok(Outcome::Preview(request.preview().await?));
     }
     let result = request.send().await;
     call.progress.finish();
-    Ok(Sent::Answer(result?))
+    outcome(result?)
 }
 
 /// Previews or sends a task with a JSON answer.
@@ -692,12 +688,12 @@ pub async fn send_json<I: Serialize, O: Serialize>(
     request: TaskRequest<'_, I, O>,
     call: &Call,
 ) -> Result<Outcome, CliError> {
-    match send(request, call).await? {
-        Sent::Preview(preview) => Ok(Outcome::Preview(preview)),
-        Sent::Answer(answer) => serde_json::to_value(answer)
+    send(request, call, |answer| {
+        serde_json::to_value(answer)
             .map(Outcome::Json)
-            .map_err(|e| CliError::failure(format!("cannot print the answer: {e}"))),
-    }
+            .map_err(|e| CliError::failure(format!("cannot print the answer: {e}")))
+    })
+    .await
 }
 
 /// Previews or sends a task with a file answer.
@@ -705,10 +701,7 @@ pub async fn send_file<I: Serialize>(
     request: TaskRequest<'_, I, Blob>,
     call: &Call,
 ) -> Result<Outcome, CliError> {
-    Ok(match send(request, call).await? {
-        Sent::Preview(preview) => Outcome::Preview(preview),
-        Sent::Answer(blob) => Outcome::File(blob),
-    })
+    send(request, call, |blob| Ok(Outcome::File(blob))).await
 }
 
 /// Previews or sends a task with labelled files as its answer.
@@ -716,10 +709,7 @@ pub async fn send_files<I: Serialize>(
     request: TaskRequest<'_, I, AudioToAudioOutput>,
     call: &Call,
 ) -> Result<Outcome, CliError> {
-    Ok(match send(request, call).await? {
-        Sent::Preview(preview) => Outcome::Preview(preview),
-        Sent::Answer(files) => Outcome::Files(files),
-    })
+    send(request, call, |files| Ok(Outcome::Files(files))).await
 }
 
 impl TaskCommand {
@@ -861,6 +851,13 @@ mod tests {
         }
     }
 
+    async fn preview_of(client: &InferenceClient, call: &Call) -> RequestPreview {
+        match run_call(client, call).await.unwrap() {
+            Outcome::Preview(preview) => preview,
+            other => panic!("not a preview: {other:?}"),
+        }
+    }
+
     /// Each task without a schema reaches its SDK method: the dry run of a URL model shows the
     /// body the SDK builds from the command-line input.
     #[tokio::test]
@@ -893,9 +890,7 @@ mod tests {
                 Format::Json,
             )
             .unwrap();
-            let Outcome::Preview(preview) = run_call(&client, &call).await.unwrap() else {
-                panic!("not a preview");
-            };
+            let preview = preview_of(&client, &call).await;
             assert_eq!(preview.url, "http://127.0.0.1:9/model");
             assert_eq!(
                 preview.body_json().unwrap(),
@@ -910,9 +905,7 @@ mod tests {
             Format::Json,
         )
         .unwrap();
-        let Outcome::Preview(preview) = run_call(&client, &call).await.unwrap() else {
-            panic!("not a preview");
-        };
+        let preview = preview_of(&client, &call).await;
         assert_eq!(preview.header("content-type"), Some("audio/flac"));
         assert_eq!(preview.body.as_deref(), Some(&b"fLaC"[..]));
     }

@@ -21,6 +21,14 @@ pub(crate) fn to_wire_value<T: serde::Serialize>(value: &T) -> serde_json::Resul
     serde_json::from_slice(&serde_json::to_vec(value)?)
 }
 
+/// Asks for server-sent events: the `Accept` header of a streamed call.
+pub(crate) fn accept_event_stream(request: &mut crate::http::transport::PreparedRequest) {
+    request.headers.insert(
+        reqwest::header::ACCEPT,
+        reqwest::header::HeaderValue::from_static("text/event-stream"),
+    );
+}
+
 /// Deep-merges `extra` into `base`: objects merge key by key, anything else in `extra` replaces
 /// what `base` had (the reference's `recursive_merge`).
 pub(crate) fn merge_json(base: &mut Map<String, Value>, extra: Map<String, Value>) {

@@ -242,10 +242,7 @@ impl<'c> TextGenerationRequest<'c> {
     /// The streamed request: the body with `"stream": true`, asking for server-sent events.
     async fn prepare_stream(&self) -> Result<(Target, PreparedRequest)> {
         let (target, mut request) = self.prepare(true).await?;
-        request.headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("text/event-stream"),
-        );
+        super::accept_event_stream(&mut request);
         Ok((target, request))
     }
 
