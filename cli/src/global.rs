@@ -54,7 +54,8 @@ pub struct GlobalArgs {
     pub format: Option<Format>,
 
     /// Print the request as a curl command (token redacted) and send nothing: not even the Hub
-    /// lookup of the provider's model id, which shows as $PROVIDER_MODEL_ID.
+    /// lookup of the provider's model id, which shows as $PROVIDER_MODEL_ID, nor the download
+    /// of a URL input.
     #[arg(long, global = true)]
     pub dry_run: bool,
 
@@ -85,7 +86,7 @@ impl GlobalArgs {
             return Ok(client);
         }
         let Ok(task) = task.parse::<Task>() else {
-            return Ok(client);
+            return Ok(self.offline_builder()?.build()?);
         };
         let served = !task.providers().is_empty();
         match (client.provider(), client.model()) {
@@ -96,21 +97,33 @@ impl GlobalArgs {
                     "--dry-run asks nobody, so it cannot look up the model the Hub recommends                      for {task}: pass --model"
                 )))
             }
-            (_, None) => Ok(client),
+            (_, None) => Ok(self.offline_builder()?.build()?),
             // Chat on `auto` goes to the router as is; a task nobody serves fails offline.
             (ProviderChoice::Auto, Some(_)) if task == Task::ChatCompletion || !served => {
-                Ok(client)
+                Ok(self.offline_builder()?.build()?)
             }
             (ProviderChoice::Auto, Some(model)) => Err(CliError::usage(format!(
                 "--dry-run asks nobody, so it cannot ask the Hub which provider serves {model}                  for {task} (--provider auto): pass --provider (`hfi providers --task {task}`                  lists them)"
             ))),
             (ProviderChoice::Provider(provider), Some(model)) => Ok(self
-                .builder()
+                .offline_builder()?
                 .check_model_task(false)
                 .model_mapping(model, provider, PROVIDER_MODEL_ID)
                 .build()?),
-            (_, Some(_)) => Ok(client),
+            (_, Some(_)) => Ok(self.offline_builder()?.build()?),
         }
+    }
+
+    /// The builder of a dry run's client, whose HTTP client cannot reach anything: all its
+    /// requests go to a proxy on port 0 of the loopback interface, which refuses them at once,
+    /// so nothing leaves the machine. What the SDK would still fetch to build the request (a
+    /// URL input that the provider takes as bytes) fails instead of being downloaded; see
+    /// [`dry_run_error`].
+    fn offline_builder(&self) -> Result<InferenceClientBuilder, CliError> {
+        let unreachable = reqwest::Proxy::all("http://127.0.0.1:0")
+            .and_then(|proxy| reqwest::Client::builder().proxy(proxy).build())
+            .map_err(|e| CliError::failure(format!("cannot build the dry run's client: {e}")))?;
+        Ok(self.builder().http_client(unreachable))
     }
 
     /// Whether `--model` is a URL (an Inference Endpoint or a local server).
@@ -143,6 +156,20 @@ impl GlobalArgs {
         }
         builder
     }
+}
+
+/// A dry run's error: what the SDK could not fetch through the unreachable client of
+/// [`GlobalArgs::client_for`] (a network error) becomes a usage error that says why.
+pub fn dry_run_error(error: CliError) -> CliError {
+    if error.code != crate::exit::NETWORK {
+        return error;
+    }
+    CliError::usage(format!(
+        "--dry-run sends nothing and downloads nothing, but this request needs something fetched \
+         first (a URL input that this provider takes as the file's bytes): give a local file to \
+         preview it ({})",
+        error.message
+    ))
 }
 
 /// Parses `30`, `2.5`, `500ms`, `30s`, `5m`, `1h`.

@@ -343,6 +343,51 @@ fn a_dry_run_that_needs_the_hub_says_what_to_pass() {
     );
 }
 
+/// A dry run downloads nothing either: a URL input that the provider would take as bytes is a
+/// usage error saying so (the file server hears nothing); one the provider takes as a URL is
+/// previewed as it is.
+#[test]
+fn a_dry_run_downloads_no_input() {
+    let server = empty_server();
+    let image = format!("{}/cat.jpg", server.url_for_host("images.example.com"));
+    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
+        "image-classification",
+        "--dry-run",
+        "--provider",
+        "hf-inference",
+        "-m",
+        "google/vit-base-patch16-224",
+        &image,
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("give a local file"), "{}", out.stderr);
+    let out = run(hfi(&server).env("HF_TOKEN", HF_TOKEN).args([
+        "image-to-image",
+        "--dry-run",
+        "--provider",
+        "fal-ai",
+        "-m",
+        "black-forest-labs/FLUX.1-Kontext-dev",
+        &image,
+        "--param",
+        "prompt=a hat",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(dry_run_body(&out.stdout)["image_url"], image.as_str());
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
+/// The commands that cannot preview a request refuse `--dry-run` rather than run.
+#[test]
+fn endpoints_and_agent_refuse_a_dry_run() {
+    assert_usage_error(&["endpoints", "list", "--dry-run"], &["has no --dry-run"]);
+    assert_usage_error(
+        &["--dry-run", "endpoints", "delete", "my-endpoint", "--yes"],
+        &["has no --dry-run"],
+    );
+    assert_usage_error(&["agent", "run", "--dry-run", "."], &["has no --dry-run"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // usage errors
 

@@ -6,7 +6,7 @@ use hf_inference::types::chat_completion::{ChatCompletionInput, ChatCompletionIn
 use serde_json::{Map, Value};
 
 use crate::exit::CliError;
-use crate::global::{Format, GlobalArgs};
+use crate::global::{Format, GlobalArgs, dry_run_error};
 use crate::input::{Source, text_or_stdin};
 use crate::output::{TokenPrinter, print_dry_run, print_value};
 use crate::params;
@@ -57,10 +57,11 @@ impl ChatArgs {
         if global.dry_run {
             // The request this command would send: streamed unless --no-stream.
             let preview = if self.no_stream {
-                request.preview().await?
+                request.preview().await
             } else {
-                request.preview_stream().await?
+                request.preview_stream().await
             };
+            let preview = preview.map_err(|e| dry_run_error(e.into()))?;
             print_dry_run(&preview, &client);
             return Ok(());
         }

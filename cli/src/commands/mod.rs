@@ -38,6 +38,18 @@ pub enum Command {
 impl Command {
     /// Runs the command with the common flags.
     pub async fn run(self, global: &GlobalArgs) -> Result<(), CliError> {
+        // These commands make several calls, each depending on the last answer: there is no
+        // single request to preview, and running them would not be "sending nothing".
+        let no_preview = match &self {
+            Command::Agent(_) => Some("agent"),
+            Command::Endpoints(_) => Some("endpoints"),
+            _ => None,
+        };
+        if let Some(name) = no_preview.filter(|_| global.dry_run) {
+            return Err(CliError::usage(format!(
+                "`hfi {name}` has no --dry-run (it is for chat and the task commands); nothing was sent"
+            )));
+        }
         match self {
             Command::Agent(args) => args.run(global).await,
             Command::Chat(args) => args.run(global).await,

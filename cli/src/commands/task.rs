@@ -23,7 +23,7 @@ use crate::exit::CliError;
 use crate::generated::tasks::{TASKS, dispatch};
 
 use super::extra_tasks::{self, EXTRA_TASKS};
-use crate::global::{Format, GlobalArgs};
+use crate::global::{Format, GlobalArgs, dry_run_error};
 use crate::input::Source;
 use crate::output::{
     TokenPrinter, check_file_destination, check_files_destination, print_dry_run, print_value,
@@ -730,7 +730,10 @@ impl TaskCommand {
         }
         let call = Call::new(&self, global, format)?;
         let client = global.client_for(self.entry.task)?;
-        let outcome = run_call(&client, &call).await?;
+        let outcome = match run_call(&client, &call).await {
+            Err(error) if global.dry_run => return Err(dry_run_error(error)),
+            outcome => outcome?,
+        };
         let output = || {
             self.output
                 .as_deref()
