@@ -55,4 +55,23 @@ check structured_output '{
   ]
 }' ENDPOINT_URL="$url" --
 
+check timeout "$reply" ENDPOINT_URL="$url" --
+# A server that accepts connections and never answers: the timeout example gives up after 0.5 s
+# with the typed error it matches on.
+silent_port="$(mktemp)"
+python3 -c '
+import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(8)
+print(server.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(server.accept()[0])
+' >"$silent_port" &
+silent_pid=$!
+trap 'kill "$silent_pid" 2>/dev/null || true; rm -f "$silent_port"' EXIT
+for _ in $(seq 1 50); do [ -s "$silent_port" ] && break; sleep 0.1; done
+check timeout "Inference timed out after 500ms." ENDPOINT_URL="http://127.0.0.1:$(cat "$silent_port")/v1" -- 0.5
+
 exit "$failed"
