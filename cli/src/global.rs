@@ -94,7 +94,8 @@ impl GlobalArgs {
             // except hf-inference's recommended model, which is a Hub lookup.
             (ProviderChoice::Provider(Provider::HfInference), None) if !self.url_model() => {
                 Err(CliError::usage(format!(
-                    "--dry-run asks nobody, so it cannot look up the model the Hub recommends                      for {task}: pass --model"
+                    "--dry-run asks nobody, so it cannot look up the model the Hub recommends \
+                     for {task}: pass --model"
                 )))
             }
             (_, None) => Ok(self.offline_builder()?.build()?),
@@ -103,7 +104,9 @@ impl GlobalArgs {
                 Ok(self.offline_builder()?.build()?)
             }
             (ProviderChoice::Auto, Some(model)) => Err(CliError::usage(format!(
-                "--dry-run asks nobody, so it cannot ask the Hub which provider serves {model}                  for {task} (--provider auto): pass --provider (`hfi providers --task {task}`                  lists them)"
+                "--dry-run asks nobody, so it cannot ask the Hub which provider serves {model} \
+                 for {task} (--provider auto): pass --provider (`hfi providers --task {task}` \
+                 lists them)"
             ))),
             (ProviderChoice::Provider(provider), Some(model)) => Ok(self
                 .offline_builder()?

@@ -339,7 +339,21 @@ fn a_dry_run_that_needs_the_hub_says_what_to_pass() {
             "black-forest-labs/FLUX.1-schnell",
             "a lion",
         ],
-        &["pass --provider"],
+        &[
+            "cannot ask the Hub which provider serves black-forest-labs/FLUX.1-schnell for \
+             text-to-image (--provider auto): pass --provider",
+        ],
+    );
+    // hf-inference without a model would take the one the Hub recommends.
+    assert_usage_error(
+        &[
+            "text-classification",
+            "--dry-run",
+            "--provider",
+            "hf-inference",
+            "I like it",
+        ],
+        &["cannot look up the model the Hub recommends for text-classification: pass --model"],
     );
 }
 

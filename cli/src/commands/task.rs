@@ -271,13 +271,11 @@ fn parameters_help(entry: &Entry) -> String {
     }
     let mut text = String::from("Parameters (--param KEY=VALUE):\n");
     for param in entry.params {
-        let _ = writeln!(
-            text,
-            "  {} ({}): {}",
-            param.name,
-            param.kind.describe(),
-            param.help
-        );
+        let _ = write!(text, "  {} ({})", param.name, param.kind.describe());
+        let _ = match param.help {
+            "" => writeln!(text),
+            help => writeln!(text, ": {help}"),
+        };
     }
     text
 }
@@ -921,6 +919,34 @@ mod tests {
         assert!(err.contains("a: 1, b: 2"), "{err}");
         assert!(table_of(serde_json::json!(["a"])).is_err());
         assert!(table_of(serde_json::json!({"a": [["nested"]]})).is_err());
+    }
+
+    /// Each subcommand's help names its inputs and lists every parameter with its kind.
+    #[test]
+    fn every_subcommand_help_shows_its_parameters() {
+        for entry in subcommand_entries() {
+            let help = build_command(entry).render_long_help().to_string();
+            for arg in entry.args {
+                assert!(
+                    help.contains(&arg.name.to_uppercase()),
+                    "{}: {help}",
+                    entry.task
+                );
+            }
+            for param in entry.params {
+                let line = format!("  {} ({})", param.name, param.kind.describe());
+                assert!(
+                    help.contains(&line),
+                    "{}: no {line:?} in {help}",
+                    entry.task
+                );
+            }
+            if entry.params.is_empty() {
+                assert!(help.contains("no optional parameters"), "{}", entry.task);
+            }
+        }
+        let chat = parameters_help_of("chat-completion");
+        assert!(chat.contains("  temperature (number): "), "{chat}");
     }
 
     #[test]
