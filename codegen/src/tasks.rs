@@ -209,6 +209,9 @@ fn task_items(method: &TaskMethod<'_>) -> Option<TokenStream> {
 
     let (output, constructor) = if method.file_output {
         (quote!(crate::binary::Blob), format_ident!("new_file"))
+    } else if method.task == "feature-extraction" {
+        // Embeddings have a decoder of their own, which reads them while they arrive.
+        (quote!(#output_ty), format_ident!("new_embeddings"))
     } else {
         (quote!(#output_ty), format_ident!("new"))
     };

@@ -115,6 +115,7 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     pub(crate) mappings: MappingCache,
     pub(crate) check_model_task: bool,
+    pub(crate) url_models: crate::routing::UrlModelCache,
 }
 
 impl fmt::Debug for InferenceClient {
@@ -189,6 +190,7 @@ impl InferenceClient {
                 retry: inner.retry.clone(),
                 mappings: MappingCache::default(),
                 check_model_task: inner.check_model_task,
+                url_models: Default::default(),
             }),
         }
     }
@@ -581,6 +583,7 @@ impl InferenceClientBuilder {
                 retry: self.retry.unwrap_or_default(),
                 mappings,
                 check_model_task: !self.skip_model_task_check,
+                url_models: Default::default(),
             }),
         })
     }

@@ -18,8 +18,9 @@ use crate::http::transport::PreparedRequest;
 use crate::providers::jobs::JobOptions;
 use crate::providers::{Provider, ResponseStyle, Task, adapter};
 use crate::routing::CallOptions;
-use crate::tasks::generic::{decode_file, decode_json};
+use crate::tasks::generic::{decode_feature_extraction, decode_file, decode_json};
 use crate::types;
+use crate::types::embedding_reader::EmbeddingsReader;
 
 /// Splits `data` into chunks whose sizes come from the data itself (so that the fuzzer explores
 /// how an answer is cut into network reads): the first byte is a chunk length seed.
@@ -78,6 +79,27 @@ pub fn task_outputs(body: &[u8]) {
                 }
             )*
         };
+    }
+    // Embeddings: the whole-body decoder, and the reader that decodes them as they arrive,
+    // which must agree with it however the body is cut.
+    for style in [ResponseStyle::Json, ResponseStyle::OpenAiEmbeddings] {
+        let _ = decode_feature_extraction(body.clone(), None, style);
+    }
+    let whole = types::feature_extraction::FeatureExtractionOutput::from_json_slice(&body)
+        .map_err(|e| e.to_string());
+    let first_cut = body
+        .first()
+        .map_or(0, |&b| usize::from(b) % (body.len() + 1));
+    for cuts in [vec![first_cut], vec![1, first_cut.max(1), body.len() / 2]] {
+        let mut reader = EmbeddingsReader::default();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([body.len()]) {
+            let cut = cut.clamp(start, body.len());
+            reader.feed(body.slice(start..cut));
+            start = cut;
+        }
+        let chunked = reader.finish().map_err(|(e, _)| e.to_string());
+        assert_eq!(chunked, whole, "the chunked embeddings reader disagrees");
     }
     json!(
         audio_classification::AudioClassificationOutput,

@@ -5,7 +5,7 @@
 //! listed in the crate docs.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -503,6 +503,45 @@ pub(crate) fn is_url(model: &str) -> bool {
 
 /// The chat-URL suffix rules of the reference: keep `/chat/completions`, append
 /// `/chat/completions` after `/v1`, else append `/v1/chat/completions`; the query is kept.
+/// A server URL given as the model, with its chat-completion route.
+#[derive(Clone, Debug)]
+pub(crate) struct UrlModel {
+    base: Url,
+    chat: Url,
+}
+
+impl UrlModel {
+    fn new(base: Url) -> Self {
+        let chat = chat_completion_url(&base);
+        Self { base, chat }
+    }
+}
+
+/// The URL models a client was last called with, parsed. A client is usually called again and
+/// again with the same server URL, and parsing it (and deriving its chat route) costs about as
+/// much as the rest of preparing the call.
+#[derive(Debug, Default)]
+pub(crate) struct UrlModelCache(Mutex<Vec<(Box<str>, UrlModel)>>);
+
+impl UrlModelCache {
+    /// Servers remembered; the oldest goes first.
+    const CAPACITY: usize = 16;
+
+    fn get(&self, text: &str) -> std::result::Result<UrlModel, url::ParseError> {
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, model)) = lock().iter().find(|(key, _)| **key == *text) {
+            return Ok(model.clone());
+        }
+        let model = UrlModel::new(Url::parse(text)?);
+        let mut cache = lock();
+        if cache.len() >= Self::CAPACITY {
+            cache.remove(0);
+        }
+        cache.push((text.into(), model.clone()));
+        Ok(model)
+    }
+}
+
 pub(crate) fn chat_completion_url(base: &Url) -> Url {
     let path = base.path().trim_end_matches('/');
     let mut url = base.clone();
@@ -576,16 +615,22 @@ impl InferenceClient {
         // A URL model: the URL is the server; the call's model (if any) is the payload model.
         let url_model = match (&inner.base_url, call.model.as_deref()) {
             (_, Some(m)) if is_url(m) => Some((
-                Url::parse(m).map_err(|e| Error::InvalidInput {
+                inner.url_models.get(m).map_err(|e| Error::InvalidInput {
                     field: "model".into(),
                     message: format!("invalid URL: {e}"),
                 })?,
                 None,
             )),
-            (Some(base), m) => Some((base.clone(), m.map(str::to_owned))),
+            (Some(base), m) => Some((
+                inner
+                    .url_models
+                    .get(base.as_str())
+                    .unwrap_or_else(|_| UrlModel::new(base.clone())),
+                m.map(str::to_owned),
+            )),
             _ => None,
         };
-        if let Some((base, payload_model)) = url_model {
+        if let Some((UrlModel { base, chat }, payload_model)) = url_model {
             if let ProviderChoice::Provider(p) = choice
                 && p != Provider::HfInference
             {
@@ -599,7 +644,7 @@ impl InferenceClient {
                 });
             }
             let (url, spec) = if task == Task::ChatCompletion {
-                (chat_completion_url(&base), None)
+                (chat, None)
             } else {
                 (base.clone(), openai_route_spec(task, &base))
             };
@@ -893,6 +938,32 @@ fn auth_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_models_are_parsed_once_and_remembered_up_to_the_capacity() {
+        let cache = UrlModelCache::default();
+        let first = cache.get("http://127.0.0.1:8080/v1").unwrap();
+        assert_eq!(
+            first.chat.as_str(),
+            "http://127.0.0.1:8080/v1/chat/completions"
+        );
+        assert_eq!(first.base.as_str(), "http://127.0.0.1:8080/v1");
+        // The same text again: the remembered entry (equal, and no second one).
+        let again = cache.get("http://127.0.0.1:8080/v1").unwrap();
+        assert_eq!((again.base, again.chat), (first.base, first.chat));
+        assert_eq!(cache.0.lock().unwrap().len(), 1);
+        // Bad URLs are errors and are not remembered.
+        assert!(cache.get("http://[::1").is_err());
+        assert_eq!(cache.0.lock().unwrap().len(), 1);
+        // Past the capacity the oldest goes; every answer stays right.
+        for port in 0..UrlModelCache::CAPACITY as u16 + 3 {
+            let url = format!("http://localhost:{}/", 9000 + port);
+            assert_eq!(cache.get(&url).unwrap().base.as_str(), url);
+        }
+        let cached = cache.0.lock().unwrap();
+        assert_eq!(cached.len(), UrlModelCache::CAPACITY);
+        assert!(cached.iter().all(|(key, _)| !key.contains(":8080")));
+    }
     use serde_json::json;
 
     #[test]

@@ -239,7 +239,7 @@ mod feature_extraction {
             &self,
             inputs: impl Into<FeatureExtractionInputs>,
         ) -> FeatureExtractionRequest<'_> {
-            TaskRequest::new(
+            TaskRequest::new_embeddings(
                 self,
                 Task::FeatureExtraction,
                 FeatureExtractionInput {

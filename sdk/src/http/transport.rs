@@ -358,14 +358,33 @@ impl InferenceClient {
     }
 }
 
-/// Reads a body of at most `limit` bytes. A `Content-Length` above the cap fails before reading;
-/// otherwise the body is read chunk by chunk and abandoned (the connection closed) as soon as it
-/// passes the cap. A body that arrives in one chunk is returned without a copy.
-pub(crate) async fn read_body_capped(
+impl InferenceClient {
+    /// Hands the body to `sink` chunk by chunk as it arrives, within the same size cap and with
+    /// the same errors as [`read_body`](Self::read_body): for answers decoded while they arrive.
+    pub(crate) async fn read_body_chunks(
+        &self,
+        response: reqwest::Response,
+        sink: impl FnMut(Bytes),
+    ) -> Result<()> {
+        read_chunks_capped(
+            response,
+            self.inner.max_response_bytes,
+            self.timeout_for_errors(),
+            sink,
+        )
+        .await
+    }
+}
+
+/// Reads a body of at most `limit` bytes into `sink`, chunk by chunk. A `Content-Length` above
+/// the cap fails before reading; otherwise the body is abandoned (the connection closed) as
+/// soon as it passes the cap.
+async fn read_chunks_capped(
     mut response: reqwest::Response,
     limit: usize,
     timeout: Option<Duration>,
-) -> Result<Bytes> {
+    mut sink: impl FnMut(Bytes),
+) -> Result<()> {
     let url = response.url().clone();
     let too_large = |declared: Option<u64>| Error::ResponseTooLarge {
         url: redact_url(&url),
@@ -376,19 +395,34 @@ pub(crate) async fn read_body_capped(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(declared));
     }
-    let mut first: Option<Bytes> = None;
-    let mut rest: Option<bytes::BytesMut> = None;
     let mut total = 0usize;
     loop {
         let chunk = match response.chunk().await {
             Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
+            Ok(None) => return Ok(()),
             Err(error) => return Err(map_send_error(error, &url, timeout)),
         };
         total = total.saturating_add(chunk.len());
         if total > limit {
             return Err(too_large(declared));
         }
+        sink(chunk);
+    }
+}
+
+/// Reads a body of at most `limit` bytes (see [`read_chunks_capped`]). A body that arrives in
+/// one chunk is returned without a copy.
+pub(crate) async fn read_body_capped(
+    response: reqwest::Response,
+    limit: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes> {
+    let declared = response.content_length();
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<bytes::BytesMut> = None;
+    let mut total = 0usize;
+    read_chunks_capped(response, limit, timeout, |chunk| {
+        total += chunk.len();
         match (&mut first, &mut rest) {
             (None, _) => first = Some(chunk),
             (Some(head), None) => {
@@ -401,7 +435,8 @@ pub(crate) async fn read_body_capped(
             }
             (Some(_), Some(buffer)) => buffer.extend_from_slice(&chunk),
         }
-    }
+    })
+    .await?;
     Ok(match (first, rest) {
         (_, Some(buffer)) => buffer.freeze(),
         (Some(only), None) => only,

@@ -4,9 +4,10 @@
 //! The task methods and their parameter setters are generated (`sdk/src/generated/tasks.rs`);
 //! this is the hand-written engine under them.
 
-use std::any::{Any, TypeId};
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 
 use bytes::Bytes;
 
@@ -23,6 +24,7 @@ use crate::providers::jobs::JobOptions;
 use crate::providers::{BodyKind, PayloadStyle, Polling, Provider, ResponseStyle, Task, TaskSpec};
 use crate::routing::{CallOptions, Target, is_url};
 use crate::types::embedding::FeatureExtractionOutput;
+use crate::types::embedding_reader::EmbeddingsReader;
 
 use super::{merge_json, to_wire_value};
 
@@ -59,11 +61,18 @@ pub struct TaskRequest<'c, I, O> {
     binary: Vec<(&'static str, BinaryInput)>,
     jobs: JobOptions,
     decode: Decoder<O>,
+    decode_streamed: Option<StreamedDecoder<O>>,
     _output: PhantomData<fn() -> O>,
 }
 
 /// Turns a successful answer into the task output.
 type Decoder<O> = fn(Bytes, Option<String>, ResponseStyle) -> Result<O>;
+
+/// Decodes a plain JSON answer while it arrives, instead of [`Decoder`] once it is all in.
+type StreamedDecoder<O> = for<'a> fn(
+    &'a InferenceClient,
+    reqwest::Response,
+) -> Pin<Box<dyn Future<Output = Result<O>> + Send + 'a>>;
 
 impl<I: fmt::Debug, O> fmt::Debug for TaskRequest<'_, I, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,6 +95,7 @@ impl<I: Clone, O> Clone for TaskRequest<'_, I, O> {
             binary: self.binary.clone(),
             jobs: self.jobs.clone(),
             decode: self.decode,
+            decode_streamed: self.decode_streamed,
             _output: PhantomData,
         }
     }
@@ -135,6 +145,15 @@ impl<'c, I: Serialize> TaskRequest<'c, I, Blob> {
     }
 }
 
+impl<'c, I: Serialize> TaskRequest<'c, I, FeatureExtractionOutput> {
+    /// A feature-extraction call: the vectors are decoded while the answer arrives.
+    pub(crate) fn new_embeddings(client: &'c InferenceClient, task: Task, input: I) -> Self {
+        let mut request = Self::with_decoder(client, task, input, decode_feature_extraction);
+        request.decode_streamed = Some(read_embeddings);
+        request
+    }
+}
+
 impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
     fn with_decoder(client: &'c InferenceClient, task: Task, input: I, decode: Decoder<O>) -> Self {
         Self {
@@ -149,6 +168,7 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             binary: Vec::new(),
             jobs: JobOptions::default(),
             decode,
+            decode_streamed: None,
             _output: PhantomData,
         }
     }
@@ -227,9 +247,14 @@ impl<'c, I: Serialize, O> TaskRequest<'c, I, O> {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = self.client.read_body(response).await?;
         let response_style = target.spec.map_or(ResponseStyle::Json, |s| s.response);
-        let value = (self.decode)(body, content_type, response_style)?;
+        let value = match (self.decode_streamed, response_style) {
+            (Some(decode), ResponseStyle::Json) => decode(self.client, response).await?,
+            _ => {
+                let body = self.client.read_body(response).await?;
+                (self.decode)(body, content_type, response_style)?
+            }
+        };
         Ok(Response { value, meta })
     }
 
@@ -501,19 +526,41 @@ pub(crate) fn decode_json<O: DeserializeOwned + 'static>(
 ) -> Result<O> {
     match style {
         ResponseStyle::OpenAiEmbeddings => decode_embeddings(&body),
-        _ if TypeId::of::<O>() == TypeId::of::<FeatureExtractionOutput>() => {
-            // Embeddings are tens of thousands of numbers: their own parser (several times
-            // faster than serde_json's generic one; same results and errors).
-            let output = FeatureExtractionOutput::from_json_slice(&body)
-                .map_err(|e| Error::decode::<O>(e, &body))?;
-            let mut slot = Some(output);
-            (&mut slot as &mut dyn Any)
-                .downcast_mut::<Option<O>>()
-                .and_then(Option::take)
-                .ok_or_else(|| Error::decode::<O>("output type mismatch", &body))
-        }
         _ => decode_lenient(&body),
     }
+}
+
+/// The feature-extraction decoder of a whole body: embeddings are tens of thousands of
+/// numbers, read by their own parser (several times faster than serde_json's generic one; same
+/// results and errors).
+pub(crate) fn decode_feature_extraction(
+    body: Bytes,
+    _content_type: Option<String>,
+    style: ResponseStyle,
+) -> Result<FeatureExtractionOutput> {
+    match style {
+        ResponseStyle::OpenAiEmbeddings => decode_embeddings(&body),
+        _ => FeatureExtractionOutput::from_json_slice(&body)
+            .map_err(|e| Error::decode::<FeatureExtractionOutput>(e, &body)),
+    }
+}
+
+/// The feature-extraction decoder of a plain JSON answer, while it arrives: the numbers of one
+/// chunk are read while the server sends the next, and the body is never gathered into one
+/// buffer.
+fn read_embeddings(
+    client: &InferenceClient,
+    response: reqwest::Response,
+) -> Pin<Box<dyn Future<Output = Result<FeatureExtractionOutput>> + Send + '_>> {
+    Box::pin(async move {
+        let mut reader = EmbeddingsReader::default();
+        client
+            .read_body_chunks(response, |chunk| reader.feed(chunk))
+            .await?;
+        reader
+            .finish()
+            .map_err(|(e, body)| Error::decode::<FeatureExtractionOutput>(e, &body))
+    })
 }
 
 /// The file decoder: the body itself, which must not be a JSON document (a server that answers

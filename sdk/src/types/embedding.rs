@@ -124,23 +124,40 @@ const POW10: [f64; 23] = [
 ];
 
 /// serde_json's nesting limit: deeper input goes to serde_json, which reports it.
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// The fast path of [`FeatureExtractionOutput::from_json_slice`]: `None` means "not the
 /// expected shape here; let serde_json decide".
-struct FastParser<'a> {
+pub(crate) struct FastParser<'a> {
     json: &'a [u8],
     pos: usize,
 }
 
-impl FastParser<'_> {
+impl<'a> FastParser<'a> {
+    /// A parser at the start of `json`.
+    pub(crate) fn new(json: &'a [u8]) -> Self {
+        Self { json, pos: 0 }
+    }
+
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.json.len()
+    }
+
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.json.get(self.pos) {
             self.pos += 1;
         }
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.json.get(self.pos).copied()
     }
 
@@ -220,7 +237,7 @@ impl FastParser<'_> {
     /// and the power of ten are both exact in `f64`, so one multiplication or division rounds
     /// correctly. Anything else goes through the standard library's parser. Fraction digits
     /// are read eight at a time (SWAR).
-    fn number(&mut self) -> Option<f32> {
+    pub(crate) fn number(&mut self) -> Option<f32> {
         let json = self.json;
         let start = self.pos;
         let mut i = start;

@@ -29,6 +29,7 @@
 pub mod audio_to_audio;
 pub mod chat;
 pub mod embedding;
+pub(crate) mod embedding_reader;
 pub mod tabular;
 
 pub use crate::generated::types::*;
