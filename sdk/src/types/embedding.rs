@@ -467,6 +467,24 @@ impl<'de> Visitor<'de> for ElementVisitor {
     }
 }
 
+/// Bodies that are not an embeddings answer, each in its own way: every decoder of one must
+/// answer them with serde_json's error.
+#[cfg(test)]
+pub(crate) const MALFORMED_EMBEDDINGS: [&str; 12] = [
+    "[[1.0],2.0]",
+    "[1.0,[2.0]]",
+    "1.0",
+    r#"["a"]"#,
+    "[1.0,]",
+    "[1.0",
+    "[1.0] x",
+    "[01]",
+    "[1.]",
+    "[1e]",
+    "[-]",
+    "[[0.5], null]",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,20 +594,7 @@ mod tests {
             let fast = FeatureExtractionOutput::from_json_slice(text.as_bytes()).unwrap();
             assert_eq!(fast, parse(text).unwrap(), "{text}");
         }
-        for bad in [
-            "[[1.0],2.0]",
-            "[1.0,[2.0]]",
-            "1.0",
-            r#"["a"]"#,
-            "[1.0,]",
-            "[1.0",
-            "[1.0] x",
-            "[01]",
-            "[1.]",
-            "[1e]",
-            "[-]",
-            "[[0.5], null]",
-        ] {
+        for bad in MALFORMED_EMBEDDINGS {
             let fast = FeatureExtractionOutput::from_json_slice(bad.as_bytes());
             let reference = parse(bad);
             assert!(fast.is_err(), "{bad}");
