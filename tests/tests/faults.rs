@@ -745,3 +745,124 @@ async fn json_of_the_wrong_shape_for_the_task() {
         }
     }
 }
+
+/// An embeddings answer of `rows` vectors of `dim` values in the shortest `f32` spelling, as TEI
+/// writes them.
+fn embeddings_body(rows: usize, dim: usize) -> String {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let rows: Vec<String> = (0..rows)
+        .map(|_| {
+            let values: Vec<String> = (0..dim)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    format!("{}", ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) as f32)
+                })
+                .collect();
+            format!("[{}]", values.join(","))
+        })
+        .collect();
+    format!("[{}]", rows.join(","))
+}
+
+/// The head of a chunked JSON answer.
+fn chunked_json_head() -> Vec<u8> {
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+        .to_vec()
+}
+
+/// `body` as HTTP/1.1 chunks of uneven sizes, with pauses, so that the client receives it in
+/// many pieces cut inside numbers.
+fn uneven_chunks(body: &[u8]) -> Vec<Step> {
+    let mut steps = vec![Step::Send(chunked_json_head())];
+    let (mut start, mut k) = (0, 0);
+    while start < body.len() {
+        let size = [1, 7, 4093, 13, 65_537, 3][k % 6];
+        let end = (start + size).min(body.len());
+        steps.push(Step::Send(chunk(&body[start..end])));
+        if k % 4 == 0 {
+            steps.push(Step::Pause(Duration::from_millis(2)));
+        }
+        start = end;
+        k += 1;
+    }
+    steps.push(Step::Send(LAST_CHUNK.to_vec()));
+    steps
+}
+
+#[tokio::test]
+async fn embeddings_arriving_in_uneven_chunks_decode_like_the_whole_body() {
+    let body = embeddings_body(32, 384);
+    let expected =
+        hf_inference::types::feature_extraction::FeatureExtractionOutput::from_json_slice(
+            body.as_bytes(),
+        )
+        .unwrap();
+    let server = FaultServer::start(vec![uneven_chunks(body.as_bytes())]);
+    let out = exercise("uneven embeddings", &[&server], on(&server), async |c| {
+        c.feature_extraction("Today is a sunny day").send().await
+    })
+    .await
+    .expect("uneven embeddings");
+    assert_eq!(out.shape(), Some(vec![32, 384]));
+    assert_eq!(out, expected);
+}
+
+#[tokio::test]
+async fn embeddings_broken_mid_body_fail_with_the_whole_decoders_error_or_the_transport() {
+    // Malformed in the middle (a `null` row), sent in pieces: serde_json's error, with the body.
+    let good = embeddings_body(2, 64);
+    let bad = format!("{},null]", &good[..good.len() - 1]);
+    let server = FaultServer::start(vec![uneven_chunks(bad.as_bytes())]);
+    let result = exercise("null row", &[&server], on(&server), async |c| {
+        c.feature_extraction("x").send().await
+    })
+    .await;
+    match failed(result, "null row") {
+        Error::Decode {
+            target,
+            body_excerpt,
+            ..
+        } => {
+            assert!(target.contains("FeatureExtractionOutput"), "{target}");
+            assert!(
+                bad.starts_with(body_excerpt.trim_end_matches('…')),
+                "{body_excerpt}"
+            );
+        }
+        other => panic!("null row: expected Decode, got {other:?}"),
+    }
+
+    // The connection drops halfway through the numbers: a transport error, not half a result.
+    let body = embeddings_body(8, 256);
+    let mut steps = uneven_chunks(&body.as_bytes()[..body.len() / 2]);
+    steps.pop(); // no last chunk
+    steps.push(Step::Reset);
+    let server = FaultServer::start(vec![steps]);
+    let result = exercise("cut embeddings", &[&server], on(&server), async |c| {
+        c.feature_extraction("x").send().await
+    })
+    .await;
+    let err = failed(result, "cut embeddings");
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+
+    // Larger than the client's cap, without a length announced: refused once past the cap.
+    let server = FaultServer::start(vec![uneven_chunks(body.as_bytes())]);
+    let result = exercise(
+        "capped embeddings",
+        &[&server],
+        on(&server).max_response_bytes(10_000),
+        async |c| c.feature_extraction("x").send().await,
+    )
+    .await;
+    match failed(result, "capped embeddings") {
+        Error::ResponseTooLarge {
+            limit, declared, ..
+        } => {
+            assert_eq!(limit, 10_000);
+            assert_eq!(declared, None);
+        }
+        other => panic!("capped embeddings: expected ResponseTooLarge, got {other:?}"),
+    }
+}
