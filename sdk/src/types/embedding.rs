@@ -232,12 +232,60 @@ impl<'a> FastParser<'a> {
         }
     }
 
-    /// One JSON number, as the nearest `f64` rounded to `f32`. Up to 19 digits with a small
-    /// exponent (every embedding value servers write) take Clinger's fast path: the digits
-    /// and the power of ten are both exact in `f64`, so one multiplication or division rounds
-    /// correctly. Anything else goes through the standard library's parser. Fraction digits
-    /// are read eight at a time (SWAR).
+    /// One JSON number, as the nearest `f64` rounded to `f32`.
     pub(crate) fn number(&mut self) -> Option<f32> {
+        if let Some(value) = self.embedding_value() {
+            return Some(value);
+        }
+        self.number_careful()
+    }
+
+    /// The shape of nearly every embedding value, away from the end of the body: one integer
+    /// digit, then 8 to 14 fraction digits and no exponent (`-0.0123456789`, the shortest `f32`
+    /// spelling of a value below 10). About a third fewer instructions than the general reader,
+    /// same value (the same exact division). `None` for anything else, which the general reader
+    /// then reads (and judges).
+    #[inline]
+    fn embedding_value(&mut self) -> Option<f32> {
+        let start = self.pos;
+        // One bounds check for everything below: at most 1 + 2 + 14 bytes, then the next one.
+        let bytes: &[u8; 32] = self.json.get(start..start + 32)?.try_into().ok()?;
+        let negative = bytes[0] == b'-';
+        let int_at = usize::from(negative);
+        let integer = bytes[int_at].wrapping_sub(b'0');
+        if integer > 9 || bytes[int_at + 1] != b'.' {
+            return None;
+        }
+        let fraction_at = int_at + 2;
+        let word = u64::from_le_bytes(bytes[fraction_at..fraction_at + 8].try_into().ok()?);
+        if !is_eight_digits(word) {
+            return None;
+        }
+        let mut mantissa = u64::from(integer) * 100_000_000 + eight_digits(word);
+        let mut i = fraction_at + 8;
+        while i < fraction_at + 14 {
+            let digit = bytes[i].wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            mantissa = mantissa * 10 + u64::from(digit);
+            i += 1;
+        }
+        // A fifteenth digit or an exponent: the general reader's case. At most 15 digits, so
+        // the mantissa is exact in `f64`, and so is 10^14.
+        if matches!(bytes[i], b'0'..=b'9' | b'e' | b'E') {
+            return None;
+        }
+        self.pos = start + i;
+        let value = mantissa as f64 / POW10[i - fraction_at];
+        Some((if negative { -value } else { value }) as f32)
+    }
+
+    /// One JSON number, byte by byte. Up to 19 digits with a small exponent take Clinger's
+    /// fast path: the digits and the power of ten are both exact in `f64`, so one division or
+    /// multiplication rounds correctly. Anything else goes through the standard library's
+    /// parser. Fraction digits are read eight at a time (SWAR).
+    fn number_careful(&mut self) -> Option<f32> {
         let json = self.json;
         let start = self.pos;
         let mut i = start;
@@ -528,6 +576,86 @@ mod tests {
 
     /// The fast parser agrees with serde_json's shape rules and with the standard library's
     /// rounding (`str::parse::<f64>` then `as f32`) on every kind of number.
+    /// `text` as the first of many numbers, far from the end of the body.
+    fn padded(text: &str) -> String {
+        format!("[{text}{}]", ",0.5".repeat(16))
+    }
+
+    #[test]
+    fn every_digit_count_reads_as_the_standard_parser_does() {
+        // 1 to 3 integer digits and 0 to 17 fraction digits, each sign: both sides of every
+        // boundary of the embedding-value path (one integer digit; 8 and 14 fraction digits).
+        let digits = "98765432109876543210";
+        for sign in ["", "-"] {
+            for int in ["0", "7", "12", "345"] {
+                for fraction in 0..=17 {
+                    let text = match fraction {
+                        0 => format!("{sign}{int}"),
+                        _ => format!("{sign}{int}.{}", &digits[3..3 + fraction]),
+                    };
+                    for body in [
+                        padded(&text),
+                        format!("{}e-3", padded(&text)),
+                        padded(&format!("{text}e-3")),
+                    ] {
+                        let fast = FeatureExtractionOutput::from_json_slice(body.as_bytes());
+                        let reference = parse(&body);
+                        match (fast, reference) {
+                            (Ok(fast), Ok(reference)) => {
+                                let (fast, reference) = (
+                                    fast.into_vectors().unwrap(),
+                                    reference.into_vectors().unwrap(),
+                                );
+                                let bits = |v: &Vec<Vec<f32>>| {
+                                    v[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                                };
+                                assert_eq!(bits(&fast), bits(&reference), "{body}");
+                                assert_eq!(fast[0].len(), 17, "{body}");
+                            }
+                            (Err(fast), Err(reference)) => {
+                                assert_eq!(fast.to_string(), reference.to_string(), "{body}")
+                            }
+                            (fast, reference) => panic!("{body}: {fast:?} / {reference:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        // Malformed numbers far from the end fail exactly as serde_json says.
+        for bad in [
+            "01",
+            "-01",
+            "00.5",
+            "1.",
+            "-",
+            "-.5",
+            ".5",
+            "+1",
+            "1e",
+            "1.e5",
+            "1..2",
+            "1.5.5",
+            "0x1",
+            "1-2",
+            "0.12345678.",
+            "0.5e",
+            "--1",
+            "1.5-",
+            "0.123456789012345678901",
+        ] {
+            let body = padded(bad);
+            let fast = FeatureExtractionOutput::from_json_slice(body.as_bytes());
+            let reference = parse(&body);
+            match (fast, reference) {
+                (Err(fast), Err(reference)) => {
+                    assert_eq!(fast.to_string(), reference.to_string(), "{bad}")
+                }
+                (Ok(fast), Ok(reference)) => assert_eq!(fast, reference, "{bad}"),
+                (fast, reference) => panic!("{bad}: {fast:?} / {reference:?}"),
+            }
+        }
+    }
+
     #[test]
     fn fast_parser_matches_the_reference_decoding() {
         let numbers = [
@@ -555,10 +683,12 @@ mod tests {
         ];
         for n in numbers {
             let expected = n.parse::<f64>().unwrap() as f32;
-            let out =
-                FeatureExtractionOutput::from_json_slice(format!("[{n}]").as_bytes()).unwrap();
-            let got = out.into_vectors().unwrap()[0][0];
-            assert_eq!(got.to_bits(), expected.to_bits(), "{n}");
+            // Alone (the general reader, near the end) and followed by more numbers.
+            for body in [format!("[{n}]"), padded(n)] {
+                let out = FeatureExtractionOutput::from_json_slice(body.as_bytes()).unwrap();
+                let got = out.into_vectors().unwrap()[0][0];
+                assert_eq!(got.to_bits(), expected.to_bits(), "{body}");
+            }
         }
         // A pseudo-random sweep of the shapes servers write (shortest f32 and f64 spellings).
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -573,9 +703,11 @@ mod tests {
                 format!("{:e}", f as f32),
             ] {
                 let expected = text.parse::<f64>().unwrap() as f32;
-                let out = FeatureExtractionOutput::from_json_slice(format!("[{text}]").as_bytes());
-                let got = out.unwrap().into_vectors().unwrap()[0][0];
-                assert_eq!(got.to_bits(), expected.to_bits(), "{text}");
+                for body in [format!("[{text}]"), padded(&text)] {
+                    let out = FeatureExtractionOutput::from_json_slice(body.as_bytes());
+                    let got = out.unwrap().into_vectors().unwrap()[0][0];
+                    assert_eq!(got.to_bits(), expected.to_bits(), "{body}");
+                }
             }
         }
     }
