@@ -184,17 +184,8 @@ impl<'a> FastParser<'a> {
                         FeatureExtractionOutput::Nested(v) => v.len(),
                     };
                     items.push(item);
-                    self.skip_ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.pos += 1;
-                            self.skip_ws();
-                        }
-                        b']' => {
-                            self.pos += 1;
-                            return Some(FeatureExtractionOutput::Nested(items));
-                        }
-                        _ => return None,
+                    if self.after_item()? {
+                        return Some(FeatureExtractionOutput::Nested(items));
                     }
                 }
             }
@@ -202,33 +193,33 @@ impl<'a> FastParser<'a> {
                 let mut vector = Vec::with_capacity(hint.max(16));
                 loop {
                     vector.push(self.number()?);
-                    // The common separators first: `,` right after the number, then `]`.
-                    match self.peek()? {
-                        b',' => {
-                            self.pos += 1;
-                            self.skip_ws();
-                        }
-                        b']' => {
-                            self.pos += 1;
-                            return Some(FeatureExtractionOutput::Vector(vector));
-                        }
-                        _ => {
-                            self.skip_ws();
-                            match self.peek()? {
-                                b',' => {
-                                    self.pos += 1;
-                                    self.skip_ws();
-                                }
-                                b']' => {
-                                    self.pos += 1;
-                                    return Some(FeatureExtractionOutput::Vector(vector));
-                                }
-                                _ => return None,
-                            }
-                        }
+                    if self.after_item()? {
+                        return Some(FeatureExtractionOutput::Vector(vector));
                     }
                 }
             }
+        }
+    }
+
+    /// The separator after an array item: `Some(false)` after a `,` (and the whitespace after
+    /// it), `Some(true)` after the array's `]`, `None` for anything else.
+    #[inline]
+    fn after_item(&mut self) -> Option<bool> {
+        // The common case first: the separator right after the item, no whitespace to skip.
+        if !matches!(self.peek(), Some(b',' | b']')) {
+            self.skip_ws();
+        }
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.skip_ws();
+                Some(false)
+            }
+            b']' => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
         }
     }
 
