@@ -13,23 +13,13 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+// Setter names the SDK suffixes with `_parameter`: the SDK generator's own list.
+use crate::tasks::RESERVED;
 use crate::tasks::TaskMethod;
 use crate::types::{FieldInfo, ModuleInfo, StructInfo};
 
 /// Where the generated file goes, relative to the workspace root.
 pub const CLI_TASKS_PATH: &str = "cli/src/generated/tasks.rs";
-
-/// Setter names the SDK suffixes with `_parameter` (they clash with the request's own methods).
-/// Kept equal to the list in [`crate::tasks`]; a difference fails to compile the CLI.
-const RESERVED: &[&str] = &[
-    "model",
-    "provider",
-    "input",
-    "extra_body",
-    "send",
-    "send_with_metadata",
-    "preview",
-];
 
 /// Short names of the subcommands (`hfi asr`), besides the task id.
 const ALIASES: &[(&str, &[&str])] = &[

@@ -14,7 +14,7 @@ use crate::types::{FieldInfo, ModuleInfo, StructInfo};
 
 /// Names the engine's own methods use; a parameter with one of these names gets a
 /// `_parameter` suffix.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "model",
     "provider",
     "input",
